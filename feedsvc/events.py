@@ -1,0 +1,126 @@
+"""Typed events and the in-process bus that carries them from the store to the publisher and the log.
+
+Events are facts that already happened (the store committed them); handlers react, they never veto.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from datetime import date
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Event:
+    @property
+    def name(self) -> str:
+        return type(self).__name__
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: (v.isoformat() if isinstance(v, date) else v) for k, v in asdict(self).items()}
+
+
+@dataclass(frozen=True)
+class IssueReceived(Event):
+    file: str
+    issue_date: date
+    sha256: str
+    edition: int  # 1 for the first file of a date, 2 for its first correction, …
+
+
+@dataclass(frozen=True)
+class IssueRejected(Event):
+    file: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class IssueHeld(Event):
+    issue_date: date
+    reason: str
+
+
+@dataclass(frozen=True)
+class IssueReleased(Event):
+    issue_date: date
+
+
+@dataclass(frozen=True)
+class IssueMissing(Event):
+    issue_date: date
+
+
+@dataclass(frozen=True)
+class ItemPublished(Event):
+    item_id: str
+    issue_date: date
+    title: str
+
+
+@dataclass(frozen=True)
+class ItemUpdated(Event):
+    item_id: str
+    issue_date: date
+    title: str
+
+
+@dataclass(frozen=True)
+class ItemWithdrawn(Event):
+    item_id: str
+    issue_date: date
+    title: str
+
+
+@dataclass(frozen=True)
+class SuspensionDeclared(Event):
+    notice_date: date
+    dates: tuple[date, ...]
+    resume: date | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "notice_date": self.notice_date.isoformat(),
+            "dates": [d.isoformat() for d in self.dates],
+            "resume": self.resume.isoformat() if self.resume else None,
+        }
+
+
+@dataclass(frozen=True)
+class SuspensionWithdrawn(Event):
+    notice_date: date
+
+
+EVENT_TYPES: dict[str, type[Event]] = {
+    cls.__name__: cls
+    for cls in (
+        IssueReceived, IssueRejected, IssueHeld, IssueReleased, IssueMissing,
+        ItemPublished, ItemUpdated, ItemWithdrawn, SuspensionDeclared, SuspensionWithdrawn,
+    )
+}
+
+Handler = Callable[[Any], None]
+
+
+class Bus:
+    """Synchronous publish/subscribe: handlers run in registration order on the publishing thread."""
+
+    def __init__(self) -> None:
+        self._handlers: dict[type[Event], list[Handler]] = defaultdict(list)
+
+    def subscribe(self, kind: type[Event], handler: Handler) -> None:
+        self._handlers[kind].append(handler)
+
+    def publish(self, event: Event) -> None:
+        for kind in type(event).__mro__:
+            for handler in self._handlers.get(kind, ()):  # type: ignore[call-overload]
+                try:
+                    handler(event)
+                except Exception:
+                    # One failing reaction (say, a full disk while publishing) must not stop the others.
+                    name = getattr(handler, "__name__", handler)
+                    log.exception("handler %s failed on %s", name, event.name)
