@@ -6,7 +6,7 @@ All are frozen: a parsed issue is a value, and later stages derive new values fr
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -92,3 +92,13 @@ class Issue:
             "suspension": self.suspension.to_dict() if self.suspension else None,
             "warnings": list(self.warnings),
         }
+
+
+@dataclass(frozen=True)
+class Entry:
+    """An item as the store keeps it and the publisher shows it."""
+
+    item: Item  # item.id is the stored id, stable across corrected editions
+    issue_date: date
+    published: datetime  # the issue's release time: tz-aware, in the paper's zone
+    updated: datetime  # equals published, or later when a corrected edition changed the item
