@@ -1,0 +1,79 @@
+"""Atomic file replacement for everything under public/: readers see the old file or the new one, never half."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from pathlib import Path
+
+TEMP_SUFFIX = ".tmp"
+
+
+def _fsync_dir(folder: Path) -> None:
+    # The rename lives in the directory entry; without this a power cut can undo it.
+    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _unchanged(path: Path, data: bytes) -> bool:
+    try:
+        # A size check first spares reading the file back in the common "it changed" case.
+        if path.stat().st_size != len(data):
+            return False
+        return path.read_bytes() == data
+    except FileNotFoundError:
+        return False
+
+
+def write_atomic(path: Path, data: bytes) -> bool:
+    """Replace `path` with `data` unless it already holds exactly those bytes; True when written.
+
+    The temp file sits in the same folder (so `os.replace` is a rename on one file system) under a
+    dot-prefixed name the server never serves. On any failure the temp file is removed, the old
+    file stays in place and the exception propagates.
+    """
+    if _unchanged(path, data):
+        return False  # keep mtime, and with it the server's ETag and Last-Modified
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=TEMP_SUFFIX)
+    except FileNotFoundError:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=TEMP_SUFFIX)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            os.fchmod(handle.fileno(), 0o644)  # mkstemp creates 0600; the server may run as another user
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        Path(tmp).replace(path)  # a rename: atomic for readers of `path`
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            Path(tmp).unlink()
+        raise
+    _fsync_dir(path.parent)
+    return True
+
+
+def remove(path: Path) -> bool:
+    """Delete `path` durably; True when it existed."""
+    try:
+        path.unlink()
+    except FileNotFoundError:
+        return False
+    _fsync_dir(path.parent)
+    return True
+
+
+def sweep_temp_files(root: Path) -> list[Path]:
+    """Remove temp files a killed process left under `root` (only ours: dot-prefixed, `.tmp`)."""
+    removed = []
+    for stale in root.rglob(f".*{TEMP_SUFFIX}"):
+        if stale.is_file():
+            with contextlib.suppress(FileNotFoundError):
+                stale.unlink()
+                removed.append(stale)
+    return removed
