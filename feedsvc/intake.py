@@ -1,0 +1,72 @@
+"""Reading an inbox file safely: only regular files inside the inbox, never more than the size limit.
+
+The inbox is a shared folder, so anything may sit in it: a FIFO would block a plain `open()`, a symlink may point at
+/etc/shadow, a 4 GB log may be dropped by mistake. Each refusal is a ParseError naming the file and the reason.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import stat
+from dataclasses import dataclass
+from pathlib import Path
+
+from feedsvc.errors import ParseError
+
+
+@dataclass(frozen=True)
+class Intake:
+    """The bytes of an inbox file, read once, with what identifies them."""
+
+    name: str
+    data: bytes
+    sha256: str
+    mtime: float
+
+
+def _kind(mode: int) -> str:
+    if stat.S_ISFIFO(mode):
+        return "a FIFO"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device file"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    return "not a regular file"
+
+
+def read_inbox_file(path: Path, inbox: Path, max_bytes: int) -> Intake:
+    """Read `path` (a file directly in `inbox`), refusing what is not a regular file inside the inbox."""
+    name = path.name
+    try:
+        info = os.lstat(path)
+        if stat.S_ISLNK(info.st_mode):
+            target = path.resolve()
+            if target.parent != inbox.resolve():
+                raise ParseError(name, f"symbolic link to {target} points outside the inbox; refused")
+            info = os.stat(path)
+        if not stat.S_ISREG(info.st_mode):
+            raise ParseError(name, f"{_kind(info.st_mode)}, not an issue file; refused without reading")
+        if info.st_size > max_bytes:
+            raise ParseError(name, f"file is {info.st_size} bytes, over the {max_bytes}-byte limit")
+        # O_NONBLOCK: should the file be swapped for a FIFO after lstat, open() still returns at once.
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+        try:
+            opened = os.fstat(fd)
+            if not stat.S_ISREG(opened.st_mode):
+                raise ParseError(name, f"{_kind(opened.st_mode)}, not an issue file; refused")
+            with os.fdopen(fd, "rb", closefd=False) as handle:
+                data = handle.read(max_bytes + 1)
+        finally:
+            os.close(fd)
+    except FileNotFoundError:
+        raise ParseError(name, "file disappeared before it could be read") from None
+    except PermissionError:
+        raise ParseError(name, "permission denied: the service needs read access to the inbox") from None
+    except OSError as exc:
+        raise ParseError(name, f"cannot read: {exc.strerror or exc}") from None
+    if len(data) > max_bytes:
+        raise ParseError(name, f"file grew over the {max_bytes}-byte limit while being read")
+    return Intake(name, data, hashlib.sha256(data).hexdigest(), opened.st_mtime)

@@ -1,0 +1,245 @@
+"""The composition root: the only module that wires watch → parse → events → store → publish → serve.
+
+Read top to bottom, `Service._wire` is the whole flow: which event leads to which reaction.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterable
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from feedsvc import status as status_view
+from feedsvc.calendar import Calendar, notice_label
+from feedsvc.clock import Clock, system_clock
+from feedsvc.config import Settings
+from feedsvc.errors import ParseError
+from feedsvc.events import (
+    Bus,
+    Event,
+    IssueHeld,
+    IssueMissing,
+    IssueReceived,
+    IssueRejected,
+    ItemPublished,
+    ItemUpdated,
+    ItemWithdrawn,
+    SuspensionDeclared,
+    SuspensionWithdrawn,
+)
+from feedsvc.intake import read_inbox_file
+from feedsvc.parse import parse_issue
+from feedsvc.publish import FeedTiming, IndexView, Publisher, Site
+from feedsvc.store import Store
+
+log = logging.getLogger("feedsvc")
+
+INDEX_ISSUES = 30
+
+
+def log_event(event: Event) -> None:
+    """One log line per event, so `journalctl -u feedsvc` reads as the paper's history."""
+    fields = " ".join(f"{k}={v}" for k, v in event.to_dict().items())
+    level = logging.WARNING if isinstance(event, IssueRejected | IssueMissing | IssueHeld) else logging.INFO
+    log.log(level, "%s %s", event.name, fields, extra={"event": event.name, "fields": event.to_dict()})
+
+
+class Service:
+    """The paper's desk: ingests issue files, keeps the calendar, and keeps public/ in step with the store."""
+
+    def __init__(self, settings: Settings, clock: Clock = system_clock) -> None:
+        self.settings = settings
+        self.clock = clock
+        self.store = Store(settings.database)
+        self.publisher = Publisher(
+            settings.public,
+            Site(settings.title, settings.description, settings.language, settings.site_url, settings.timezone),
+        )
+        self.bus = Bus()
+        # One ingestion or publication at a time: the watcher worker, scheduler jobs and the CLI all come here.
+        self._lock = threading.RLock()
+        self._dirty: set[date] = set()
+        self._released_through = clock()
+        self.calendar = self._load_calendar()
+        self._on_schedule_change: Callable[[], None] = lambda: None
+        self._wire()
+
+    # --- the flow ----------------------------------------------------------------------------------------
+
+    def _wire(self) -> None:
+        self.bus.subscribe(Event, log_event)
+        self.bus.subscribe(IssueReceived, self._hold_if_suspended)
+        self.bus.subscribe(SuspensionDeclared, self._reload_calendar)
+        self.bus.subscribe(SuspensionWithdrawn, self._reload_calendar)
+        for kind in (ItemPublished, ItemUpdated, ItemWithdrawn):
+            self.bus.subscribe(kind, self._mark_dirty)
+
+    def _load_calendar(self) -> Calendar:
+        s = self.settings
+        return Calendar.build(
+            weekdays=s.weekdays, release_time=s.release_time, tz=s.timezone,
+            notices=self.store.suspensions(), configured=s.suspensions,
+            grace=timedelta(minutes=s.missing_grace_minutes), cache_cap=timedelta(days=s.max_age_cap_days),
+            overdue_max_age=s.overdue_max_age_seconds,
+        )
+
+    def _reload_calendar(self, _event: Event) -> None:
+        self.calendar = self._load_calendar()
+        # Suspension changes move expected dates and holds: everything the calendar shows is dirty.
+        self._dirty.update(self.calendar.suspended_dates())
+        self._on_schedule_change()
+
+    def _hold_if_suspended(self, event: IssueReceived) -> None:
+        reason = self.calendar.hold_reason(event.issue_date)
+        record = self.store.issue(event.issue_date)
+        if reason and record is not None and not record.forced:
+            self._emit([IssueHeld(event.issue_date, reason)], record=True)
+
+    def _mark_dirty(self, event: ItemPublished | ItemUpdated | ItemWithdrawn) -> None:
+        self._dirty.add(event.issue_date)
+        if isinstance(event, ItemWithdrawn):
+            self.publisher.remove_item(event.item_id)
+
+    def _emit(self, events: Iterable[Event], *, record: bool = False) -> None:
+        now = self.clock()
+        for event in events:
+            if record:
+                self.store.record(event, now)
+            self.bus.publish(event)
+
+    # --- commands ----------------------------------------------------------------------------------------
+
+    def ingest(self, path: Path, *, publish: bool = True) -> bool:
+        """Take one inbox file: parse, store, publish. Returns whether the store changed.
+
+        The one place that turns a bad file into IssueRejected: the caller (watcher, CLI) never sees an exception
+        for bad input, and the user's file is left as it is.
+        """
+        with self._lock:
+            now = self.clock()
+            try:
+                intake = read_inbox_file(path, self.settings.inbox, self.settings.max_file_bytes)
+            except ParseError as exc:
+                self._emit(self.store.reject(file=path.name, reason=exc.reason, sha256=None, now=now))
+                return False
+            if self.store.known(intake.sha256):
+                return False
+            try:
+                issue = parse_issue(intake.data, intake.name, weekdays=self.settings.weekdays)
+            except ParseError as exc:
+                self._emit(self.store.reject(file=intake.name, reason=exc.reason, sha256=intake.sha256, now=now))
+                return False
+            events = self.store.apply_issue(
+                issue, file=intake.name, sha256=intake.sha256, mtime=intake.mtime, now=now,
+                release_at=self.calendar.release_at(issue.issue_date),
+            )
+            for warning in issue.warnings:
+                log.warning("%s: %s", intake.name, warning)
+            self._emit(events)
+            if events:
+                self._on_schedule_change()
+            if publish:
+                self.publish()
+            return bool(events)
+
+    def release(self, day: date) -> None:
+        """Operator's decision: the paper did appear on a suspended date; publish that issue."""
+        with self._lock:
+            self._emit(self.store.force_release(day, self.clock()))
+            self._dirty.add(day)
+            self.publish()
+
+    def check_missing(self) -> date | None:
+        """Warn once about the most recent expected issue that did not arrive in time (never a flood)."""
+        with self._lock:
+            day = self.calendar.last_checkable(self.clock())
+            if day is None or self.store.issue(day) is not None or day in self.store.missing():
+                return None
+            self._emit([IssueMissing(day)], record=True)
+            return day
+
+    def release_due(self) -> None:
+        """Publish issues whose release time has come (run by the release jobs and a safety tick)."""
+        with self._lock:
+            now = self.clock()
+            due = [r.issue_date for r in self.store.pending(self._released_through) if r.release_at <= now]
+            self._released_through = now
+            if due:
+                self._dirty.update(due)
+                self.publish()
+
+    # --- publishing --------------------------------------------------------------------------------------
+
+    def _withheld(self) -> frozenset[date]:
+        return self.calendar.suspended_dates()
+
+    def _is_public(self, day: date, now: datetime) -> bool:
+        record = self.store.issue(day)
+        if record is None or record.release_at > now:
+            return False
+        return record.forced or day not in self._withheld()
+
+    def recover(self, recent: int = 10) -> None:
+        """At start: redo the newest issues and any public issue whose page is missing (a crash mid-publish)."""
+        with self._lock:
+            now = self.clock()
+            records = self.store.issues()
+            self._dirty.update(r.issue_date for r in records[:recent])
+            pages = self.settings.public / "issues"
+            self._dirty.update(
+                r.issue_date for r in records
+                if not (pages / f"{r.issue_date}.html").exists() and self._is_public(r.issue_date, now)
+            )
+            self.publish()
+
+    def publish(self, *, everything: bool = False) -> None:
+        """Bring public/ in step with the store: feeds first (what readers poll), then the changed pages.
+
+        An issue's page is written last, after its item pages: its presence marks the issue as fully published,
+        which is what `recover` checks after a crash.
+        """
+        with self._lock:
+            now = self.clock()
+            days = {r.issue_date for r in self.store.issues()} if everything else set(self._dirty)
+            self._dirty.clear()
+            self._released_through = max(self._released_through, now)
+            withheld, limit = self._withheld(), self.settings.feed_items
+            latest = self.store.entries(now, limit=1, withheld=withheld)
+            timing = FeedTiming(self.calendar.ttl_minutes(latest[0].published if latest else None),
+                                self.calendar.skip_days())
+            pages = {day: self.store.issue_entries(day) for day in sorted(days) if self._is_public(day, now)}
+            sections = set(self.store.sections()) if everything else {
+                e.item.section for entries in pages.values() for e in entries if e.item.section
+            }
+            for section in sorted(sections):
+                entries = self.store.entries(now, limit=limit, withheld=withheld, section=section)
+                self.publisher.publish_feeds(entries, timing, section=section)
+            self.publisher.publish_feeds(self.store.entries(now, limit=limit, withheld=withheld), timing)
+            self.publisher.publish_index(self._index_view(now))
+            for day, entries in pages.items():
+                for entry in entries:
+                    self.publisher.publish_item(entry)
+                self.publisher.publish_issue(day, entries)
+
+    def _index_view(self, now: datetime) -> IndexView:
+        issues = [(r.issue_date, r.item_count) for r in self.store.issues(limit=INDEX_ISSUES * 2)
+                  if self._is_public(r.issue_date, now)][:INDEX_ISSUES]
+        brk = self.calendar.current_break(now)
+        nxt = self.calendar.next_expected(now)
+        return IndexView(issues, self.store.sections(), nxt,
+                         (brk.resume or nxt) if brk else None, notice_label(brk) if brk else None)
+
+    # --- what readers and operators see --------------------------------------------------------------------
+
+    def max_age(self) -> int:
+        return self.calendar.max_age(self.clock(), lambda d: self.store.issue(d) is not None)
+
+    def status(self) -> dict[str, Any]:
+        return status_view.status(self.store, self.calendar, self.clock())
+
+    def close(self) -> None:
+        with self._lock:
+            self.store.close()

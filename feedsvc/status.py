@@ -1,0 +1,63 @@
+"""What the service knows, as one JSON-ready dict: for `feedsvc status`, /status.json and index.html."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from feedsvc.calendar import Calendar, notice_label
+from feedsvc.store import Store
+
+
+def held(store: Store, calendar: Calendar, now: datetime) -> list[dict[str, Any]]:
+    """Issues in the store that are not in the feeds yet, each with the reason."""
+    waiting: dict[date, dict[str, Any]] = {}
+    for record in store.pending(now):
+        at = record.release_at.astimezone(calendar.tz).isoformat(timespec="minutes")
+        waiting[record.issue_date] = {"file": record.file, "issue_date": record.issue_date.isoformat(),
+                                      "reason": f"scheduled for release at {at}"}
+    for day in sorted(calendar.suspended_dates()):
+        record = store.issue(day)
+        if record is not None and not record.forced:
+            waiting[day] = {"file": record.file, "issue_date": day.isoformat(), "reason": calendar.hold_reason(day)}
+    return [waiting[d] for d in sorted(waiting)]
+
+
+def status(store: Store, calendar: Calendar, now: datetime) -> dict[str, Any]:
+    latest = store.issues(limit=1)
+    brk = calendar.current_break(now)
+    nxt = calendar.next_expected(now)
+    overdue = calendar.overdue(now, lambda d: store.issue(d) is not None)
+    return {
+        "now": now.astimezone(calendar.tz).isoformat(timespec="seconds"),
+        "issue_count": store.issue_count(),
+        "last_issue": latest[0].issue_date.isoformat() if latest else None,
+        "next_expected": nxt.isoformat() if nxt else None,
+        "overdue": overdue.isoformat() if overdue else None,
+        "on_break_until": (brk.resume or nxt).isoformat() if brk and (brk.resume or nxt) else None,
+        "break_reason": notice_label(brk) if brk else None,
+        "suspensions": [s.to_dict() for s in calendar.suspensions],
+        "held": held(store, calendar, now),
+        "missing": [d.isoformat() for d in store.missing()],
+        "rejected": [{"file": r.file, "reason": r.reason, "at": r.at.isoformat(timespec="seconds")}
+                     for r in store.rejected()],
+    }
+
+
+def render_text(info: dict[str, Any]) -> str:
+    """The status for people: one fact a line."""
+    lines = [
+        f"issues in store: {info['issue_count']} (latest {info['last_issue'] or '-'})",
+        f"next expected:   {info['next_expected'] or '-'}",
+    ]
+    if info["on_break_until"]:
+        lines.append(f"on a declared break until {info['on_break_until']} ({info['break_reason']})")
+    if info["overdue"]:
+        lines.append(f"overdue:         {info['overdue']}")
+    for s in info["suspensions"]:
+        lines.append(f"suspension:      {', '.join(s['dates'])} (resume {s['resume'] or '-'})")
+    for h in info["held"]:
+        lines.append(f"held:            {h['issue_date']} {h['file']}: {h['reason']}")
+    lines.extend(f"missing:         {d}" for d in info["missing"])
+    lines.extend(f"rejected:        {r['file']}: {r['reason']}" for r in info["rejected"])
+    return "\n".join(lines)
