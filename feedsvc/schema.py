@@ -1,0 +1,119 @@
+"""The store's schema as an ordered list of named steps, applied behind `PRAGMA user_version`.
+
+Step n (1-based) brings the database to user_version n. Each step runs in its own transaction together with
+its record in `schema_steps`, so a crash mid-upgrade leaves the previous version intact. Never edit a
+released step: append a new one.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+
+from feedsvc.errors import StoreError
+
+
+@dataclass(frozen=True)
+class Step:
+    name: str
+    statements: tuple[str, ...]
+
+
+STEPS: tuple[Step, ...] = (
+    Step("initial", (
+        """CREATE TABLE schema_steps (
+            version INTEGER PRIMARY KEY,
+            name TEXT NOT NULL
+        )""",
+        # One row per issue date: the edition in force. Times are ISO 8601 with the offset we were given;
+        # release_ts (UTC epoch) exists only so comparisons with `now` use an index.
+        """CREATE TABLE issues (
+            issue_date TEXT PRIMARY KEY,
+            file TEXT NOT NULL,
+            sha256 TEXT NOT NULL,
+            edition INTEGER NOT NULL,
+            mtime REAL NOT NULL,
+            release_at TEXT NOT NULL,
+            release_ts REAL NOT NULL,
+            forced INTEGER NOT NULL DEFAULT 0,
+            item_count INTEGER NOT NULL,
+            last_seq INTEGER NOT NULL  -- highest ordinal ever used in an id of this date; fresh ids go above
+        ) WITHOUT ROWID""",
+        "CREATE INDEX issues_release ON issues(release_ts)",
+        """CREATE TABLE items (
+            id TEXT PRIMARY KEY,
+            issue_date TEXT NOT NULL REFERENCES issues(issue_date),
+            ordinal INTEGER NOT NULL,
+            kind TEXT NOT NULL,
+            title TEXT NOT NULL,
+            section TEXT,
+            subheads TEXT NOT NULL,
+            paragraphs TEXT NOT NULL,
+            authors TEXT NOT NULL,
+            page INTEGER,
+            published TEXT NOT NULL,
+            updated TEXT NOT NULL,
+            withdrawn INTEGER NOT NULL DEFAULT 0
+        )""",
+        # Partial indexes over live items only, ordered as the feeds read them (newest issue, page order).
+        "CREATE UNIQUE INDEX items_live ON items(issue_date DESC, ordinal) WHERE withdrawn = 0",
+        "CREATE INDEX items_section ON items(section, issue_date DESC, ordinal) WHERE withdrawn = 0",
+        "CREATE INDEX items_issue ON items(issue_date)",
+        # Live item count per section, kept by the writes so sections() never scans items.
+        """CREATE TABLE sections (
+            section TEXT PRIMARY KEY,
+            live INTEGER NOT NULL
+        ) WITHOUT ROWID""",
+        """CREATE TABLE suspensions (
+            issue_date TEXT PRIMARY KEY REFERENCES issues(issue_date),
+            notice_date TEXT NOT NULL,
+            body TEXT NOT NULL
+        ) WITHOUT ROWID""",
+        "CREATE INDEX suspensions_notice ON suspensions(notice_date)",
+        # Every content ever seen: applied, superseded by a newer file, or rejected.
+        """CREATE TABLE contents (
+            sha256 TEXT PRIMARY KEY,
+            outcome TEXT NOT NULL CHECK (outcome IN ('applied', 'superseded', 'rejected')),
+            issue_date TEXT,
+            file TEXT NOT NULL
+        ) WITHOUT ROWID""",
+        # Files whose latest attempt failed; a later success for the same name deletes the row.
+        """CREATE TABLE rejections (
+            file TEXT PRIMARY KEY,
+            sha256 TEXT,
+            reason TEXT NOT NULL,
+            at TEXT NOT NULL
+        ) WITHOUT ROWID""",
+        """CREATE TABLE events (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            at TEXT NOT NULL,
+            name TEXT NOT NULL,
+            payload TEXT NOT NULL
+        )""",
+    )),
+)
+
+VERSION = len(STEPS)
+
+
+def migrate(conn: sqlite3.Connection) -> int:
+    """Apply the steps the database lacks, each in one transaction; returns the resulting version.
+
+    `conn` must be in autocommit mode (isolation_level=None) so the explicit BEGIN here is the only one.
+    """
+    current = conn.execute("PRAGMA user_version").fetchone()[0]
+    if current > VERSION:
+        raise StoreError(f"database schema version {current} is newer than this feedsvc ({VERSION})")
+    for version, step in enumerate(STEPS[current:], start=current + 1):
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            for statement in step.statements:
+                conn.execute(statement)
+            conn.execute("INSERT INTO schema_steps(version, name) VALUES (?, ?)", (version, step.name))
+            # PRAGMA cannot take parameters; version is our own integer.
+            conn.execute(f"PRAGMA user_version = {version:d}")
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+    return VERSION
