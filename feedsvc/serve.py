@@ -1,0 +1,217 @@
+"""HTTP: serve the published folder (feeds, pages) plus /status.json and /healthz, with aiohttp.
+
+`web.FileResponse` does ETag, Last-Modified, 304, HEAD, Range and pre-compressed `.gz` siblings
+(see ../shared/notes/libraries.md §5); this module decides which file a request may see and adds the
+caching headers. `ServerThread` runs the app on its own loop so the caller's main thread keeps signals.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import functools
+import json
+import logging
+import os
+import re
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote
+
+from aiohttp import hdrs, web
+from aiohttp.http_exceptions import HttpProcessingError
+
+log = logging.getLogger(__name__)
+
+
+class _ClientErrorsAtDebug(logging.Filter):
+    """Malformed requests are the client's doing (scanners, TLS on the plain port): DEBUG, not ERROR tracebacks."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and isinstance(record.exc_info[1], HttpProcessingError):
+            if not _http_log.isEnabledFor(logging.DEBUG):
+                return False
+            record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+        return True
+
+
+# aiohttp's connection-level logger for our server; handler exceptions (500s) still log at ERROR.
+_http_log = logging.getLogger(f"{__name__}.http")
+_http_log.addFilter(_ClientErrorsAtDebug())
+
+MaxAge = Callable[[], int]
+Status = Callable[[], dict[str, Any]]
+
+_FEED_TYPES = {
+    "rss.xml": "application/rss+xml; charset=utf-8",
+    "atom.xml": "application/atom+xml; charset=utf-8",
+    "feed.json": "application/feed+json; charset=utf-8",
+}
+_SUFFIX_TYPES = {
+    ".json": "application/json; charset=utf-8",
+    ".html": "text/html; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+}
+# One path segment, after percent-decoding: starts with a letter or digit (so no "..", no hidden or
+# dot-prefixed temp files), then word characters, dots and dashes only: no "/", "\", NUL or "%".
+# \w is Unicode-aware so a section slug may be Chinese.
+_SEGMENT = re.compile(r"[^\W_][\w.-]{0,254}")
+_CACHED_STATUSES = frozenset({200, 206, 304})
+
+
+def _content_type(name: str) -> str | None:
+    """The Content-Type for a published file name, or None for anything we never publish (incl. *.gz)."""
+    if name in _FEED_TYPES:
+        return _FEED_TYPES[name]
+    return _SUFFIX_TYPES.get(os.path.splitext(name)[1])
+
+
+def _resolve(root: str, target: str) -> tuple[str, str] | None:
+    """Map a raw request target to (real file path under `root`, content type), or None to refuse.
+
+    Works on the raw target, not the router's normalised path, so "..", "%2e%2e" and "%2f" are seen
+    and refused rather than silently folded away. `root` must already be a real path.
+    """
+    path = target.split("?", 1)[0]
+    if not path.startswith("/"):  # absolute-form or "*": we only serve origin-form requests
+        return None
+    parts = path[1:].split("/")
+    if parts[-1] == "":
+        parts[-1] = "index.html"
+    names = []
+    for part in parts:
+        try:
+            name = unquote(part, errors="strict")
+        except UnicodeDecodeError:
+            return None
+        if not _SEGMENT.fullmatch(name):
+            return None
+        names.append(name)
+    ctype = _content_type(names[-1])
+    if ctype is None:
+        return None
+    # A symlink anywhere on the way may point outside public/: judge where the path really leads.
+    real = os.path.realpath(os.path.join(root, *names))
+    if not real.startswith(root + os.sep):
+        return None
+    return real, ctype
+
+
+@functools.lru_cache(maxsize=256)
+def _http_date(seconds: int) -> str:
+    return email.utils.formatdate(seconds, usegmt=True)
+
+
+def _jsonable(value: Any) -> Any:
+    iso = getattr(value, "isoformat", None)
+    return iso() if callable(iso) else str(value)
+
+
+def make_app(public: Path, *, max_age: MaxAge, status: Status) -> web.Application:
+    """The aiohttp application serving `public` (looked up per request; it may be empty or missing)."""
+    root = os.path.realpath(public)
+
+    async def serve_file(request: web.Request) -> web.StreamResponse:
+        found = _resolve(root, request.raw_path)
+        if found is None:
+            raise web.HTTPNotFound()
+        path, ctype = found
+        # Vary on every file: any of them may have a .gz sibling that FileResponse would pick.
+        return web.FileResponse(path, headers={hdrs.CONTENT_TYPE: ctype, hdrs.VARY: hdrs.ACCEPT_ENCODING})
+
+    async def serve_status(request: web.Request) -> web.Response:
+        body = json.dumps(status(), ensure_ascii=False, default=_jsonable)
+        return web.Response(
+            text=body, content_type="application/json", charset="utf-8",
+            headers={hdrs.CACHE_CONTROL: "no-cache"},
+        )
+
+    async def serve_health(request: web.Request) -> web.Response:
+        return web.Response(text="ok", content_type="text/plain", headers={hdrs.CACHE_CONTROL: "no-cache"})
+
+    async def add_cache_headers(request: web.Request, response: web.StreamResponse) -> None:
+        # FileResponse only learns its final status (404, 304, ...) inside prepare(), so the caching
+        # headers go on here, and only on answers worth caching: a 404 before the first publish must not stick.
+        if not isinstance(response, web.FileResponse) or response.status not in _CACHED_STATUSES:
+            return
+        seconds = max(0, int(max_age()))
+        now = int(time.time())
+        headers = response.headers
+        headers[hdrs.DATE] = _http_date(now)  # set here so Expires agrees with it to the second
+        headers[hdrs.EXPIRES] = _http_date(now + seconds)
+        headers[hdrs.CACHE_CONTROL] = f"public, max-age={seconds}"
+
+    app = web.Application()
+    app.router.add_get("/healthz", serve_health)
+    app.router.add_get("/status.json", serve_status)
+    app.router.add_get("/{path:.*}", serve_file)  # add_get also answers HEAD; other methods get 405 + Allow
+    app.on_response_prepare.append(add_cache_headers)
+    return app
+
+
+class ServerThread:
+    """Runs an app on its own asyncio loop in a daemon thread, so the caller's main thread stays free (signals)."""
+
+    def __init__(self, app: web.Application, host: str, port: int) -> None:
+        self._app = app
+        self._host = host
+        self._requested_port = port  # 0 = any free port
+        self._port = 0
+        self._thread: threading.Thread | None = None
+        self._ready = threading.Event()
+        self._error: BaseException | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop_event: asyncio.Event | None = None
+        self._runner: web.AppRunner | None = None
+
+    def start(self) -> None:
+        """Bind and start serving; returns once the socket is bound, raising the bind error (OSError) here."""
+        if self._thread is not None:
+            raise RuntimeError("ServerThread.start() called twice")
+        self._thread = threading.Thread(target=asyncio.run, args=(self._serve(),), name="feedsvc-http", daemon=True)
+        self._thread.start()
+        self._ready.wait()
+        if self._error is not None:
+            self._thread.join()
+            raise self._error
+
+    @property
+    def port(self) -> int:
+        """The bound port (0 until start() returns)."""
+        return self._port
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Stop accepting, let in-flight responses finish (up to `timeout`), close connections, join."""
+        thread, loop, event, runner = self._thread, self._loop, self._stop_event, self._runner
+        if thread is None or loop is None or event is None or runner is None or not thread.is_alive():
+            return
+        # BaseRunner takes its shutdown timeout only in the constructor; ours is known only now.
+        runner._shutdown_timeout = timeout
+        loop.call_soon_threadsafe(event.set)
+        thread.join(timeout + 5.0)
+        if thread.is_alive():
+            log.warning("HTTP server thread did not stop within %.1f s", timeout + 5.0)
+
+    async def _serve(self) -> None:
+        runner = web.AppRunner(self._app, access_log=None, logger=_http_log, handle_signals=False)
+        try:
+            await runner.setup()
+            site = web.TCPSite(runner, self._host, self._requested_port)
+            await site.start()
+        except BaseException as exc:
+            self._error = exc
+            await runner.cleanup()
+            self._ready.set()
+            return
+        self._port = runner.addresses[0][1]
+        self._loop = asyncio.get_running_loop()
+        self._stop_event = asyncio.Event()
+        self._runner = runner
+        self._ready.set()
+        try:
+            await self._stop_event.wait()
+        finally:
+            await runner.cleanup()
