@@ -54,10 +54,7 @@ class Service:
         self.settings = settings
         self.clock = clock
         self.store = Store(settings.database)
-        self.publisher = Publisher(
-            settings.public,
-            Site(settings.title, settings.description, settings.language, settings.site_url, settings.timezone),
-        )
+        self.publisher = self._publisher(settings.site_url)
         self.bus = Bus()
         # One ingestion or publication at a time: the watcher worker, scheduler jobs and the CLI all come here.
         self._lock = threading.RLock()
@@ -66,6 +63,15 @@ class Service:
         self.calendar = self._load_calendar()
         self._on_schedule_change: Callable[[], None] = lambda: None
         self._wire()
+
+    def _publisher(self, url: str) -> Publisher:
+        s = self.settings
+        return Publisher(s.public, Site(s.title, s.description, s.language, url, s.timezone))
+
+    def set_site_url(self, url: str) -> None:
+        """Links follow the address actually served (port 0 binds a port only known at start)."""
+        with self._lock:
+            self.publisher = self._publisher(url)
 
     # --- the flow ----------------------------------------------------------------------------------------
 
@@ -112,7 +118,7 @@ class Service:
 
     # --- commands ----------------------------------------------------------------------------------------
 
-    def ingest(self, path: Path, *, publish: bool = True) -> bool:
+    def ingest(self, path: Path, *, publish: bool = True, inbox: Path | None = None) -> bool:
         """Take one inbox file: parse, store, publish. Returns whether the store changed.
 
         The one place that turns a bad file into IssueRejected: the caller (watcher, CLI) never sees an exception
@@ -121,7 +127,7 @@ class Service:
         with self._lock:
             now = self.clock()
             try:
-                intake = read_inbox_file(path, self.settings.inbox, self.settings.max_file_bytes)
+                intake = read_inbox_file(path, inbox or self.settings.inbox, self.settings.max_file_bytes)
             except ParseError as exc:
                 self._emit(self.store.reject(file=path.name, reason=exc.reason, sha256=None, now=now))
                 return False

@@ -1,0 +1,205 @@
+"""The command line: a thin click group over Service and Daemon. FeedsvcError becomes a one-line message here."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from datetime import date
+from functools import wraps
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from feedsvc import clock as clocks
+from feedsvc import config, logs
+from feedsvc.errors import FeedsvcError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _one_line_errors(func: F) -> F:
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except FeedsvcError as exc:
+            raise click.ClickException(str(exc)) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _settings(config_file: Path | None, **overrides: Any) -> config.Settings:
+    return config.load(config_file).with_overrides(**overrides)
+
+
+config_option = click.option("--config", "config_file", type=click.Path(path_type=Path, dir_okay=False),
+                             help="TOML settings file (default: the embedded defaults, as in config/feedsvc.toml).")
+data_option = click.option("--data", type=click.Path(path_type=Path, file_okay=False),
+                           help="Folder holding the store and public/.")
+
+
+@click.group()
+@click.version_option(package_name="feedsvc")
+def cli() -> None:
+    """feedsvc: a newspaper's plain-text issues as RSS, Atom and JSON feeds."""
+
+
+@cli.command()
+@config_option
+@click.option("--inbox", type=click.Path(path_type=Path, file_okay=False), help="Watched folder.")
+@data_option
+@click.option("--host", help="Address to bind (default 127.0.0.1).")
+@click.option("--port", type=int, help="Port to bind (0: any free port).")
+@click.option("--base-url", help="Public URL of the site, if not http://HOST:PORT/.")
+@click.option("--polling/--no-polling", default=None, help="Poll the inbox (network filesystems).")
+@click.option("--log-format", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@_one_line_errors
+def run(config_file: Path | None, log_format: str, **overrides: Any) -> None:
+    """Run the service in the foreground until SIGTERM or SIGINT.
+
+    Example:
+
+        feedsvc run --config config/feedsvc.toml --port 8080
+    """
+    from feedsvc.daemon import Daemon
+
+    logs.setup(log_format)
+    settings = _settings(config_file, **overrides)
+    try:
+        daemon = Daemon(settings, clocks.from_env())
+    except OSError as exc:
+        raise click.ClickException(f"cannot start: {exc}") from None
+    daemon.run_forever()
+
+
+@cli.command()
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="Print the issue as JSON.")
+@config_option
+@_one_line_errors
+def parse(file: Path, as_json: bool, config_file: Path | None) -> None:
+    """Parse one issue file and print what it holds.
+
+    Example:
+
+        feedsvc parse --json seeds/000_90b6bc3011e581f6.txt
+    """
+    from feedsvc.intake import read_inbox_file
+    from feedsvc.parse import parse_issue
+
+    settings = _settings(config_file)
+    intake = read_inbox_file(file, file.parent, settings.max_file_bytes)
+    issue = parse_issue(intake.data, intake.name, weekdays=settings.weekdays)
+    if as_json:
+        click.echo(json.dumps(issue.to_dict(), ensure_ascii=False, indent=2))
+        return
+    click.echo(f"{issue.source}: issue of {issue.issue_date} ({issue.encoding}), {len(issue.items)} items")
+    for item in issue.items:
+        section = f" [{item.section}]" if item.section else ""
+        authors = f" — {' '.join(item.authors)}" if item.authors else ""
+        click.echo(f"  {item.ordinal:>2}. {item.kind.value:<7} {item.title}{section}{authors}")
+    if issue.suspension:
+        s = issue.suspension
+        click.echo(f"  suspends {', '.join(d.isoformat() for d in s.dates)}; resumes {s.resume or '-'}")
+    for warning in issue.warnings:
+        click.echo(f"  warning: {warning}")
+
+
+@cli.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path, dir_okay=False))
+@config_option
+@data_option
+@_one_line_errors
+def ingest(files: tuple[Path, ...], config_file: Path | None, data: Path | None) -> None:
+    """Backfill many issue files, then rebuild the feeds once.
+
+    Example:
+
+        feedsvc ingest --data var archive/*.txt
+    """
+    from feedsvc.service import Service
+
+    logs.setup(level=30)
+    settings = _settings(config_file, data=data)
+    service = Service(settings, clocks.from_env())
+    changed = 0
+    try:
+        with click.progressbar(files, label="ingesting", file=sys.stderr) as bar:
+            for path in bar:
+                changed += service.ingest(path, publish=False, inbox=path.parent)
+        service.publish(everything=True)
+        rejected = len(service.store.rejected())
+    finally:
+        service.close()
+    click.echo(f"{changed} of {len(files)} files changed the store; files rejected so far: {rejected}")
+
+
+@cli.command()
+@config_option
+@data_option
+@_one_line_errors
+def build(config_file: Path | None, data: Path | None) -> None:
+    """Regenerate every feed and page from the store.
+
+    Example:
+
+        feedsvc build --data var
+    """
+    from feedsvc.service import Service
+
+    service = Service(_settings(config_file, data=data), clocks.from_env())
+    try:
+        service.publish(everything=True)
+    finally:
+        service.close()
+
+
+@cli.command()
+@config_option
+@data_option
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+@_one_line_errors
+def status(config_file: Path | None, data: Path | None, as_json: bool) -> None:
+    """Show what the service knows: issues, next expected date, held, missing and rejected files.
+
+    Example:
+
+        feedsvc status --json --data var
+    """
+    from feedsvc.service import Service
+    from feedsvc.status import render_text
+
+    service = Service(_settings(config_file, data=data), clocks.from_env())
+    try:
+        info = service.status()
+    finally:
+        service.close()
+    click.echo(json.dumps(info, ensure_ascii=False, indent=2) if as_json else render_text(info))
+
+
+@cli.command()
+@click.argument("day", metavar="DATE")
+@config_option
+@data_option
+@_one_line_errors
+def release(day: str, config_file: Path | None, data: Path | None) -> None:
+    """Publish an issue held on a declared suspension date (the paper appeared after all).
+
+    Example:
+
+        feedsvc release 2023-10-04 --data var
+    """
+    from feedsvc.service import Service
+
+    try:
+        issue_date = date.fromisoformat(day)
+    except ValueError:
+        raise click.BadParameter(f"{day!r} is not a date like 2023-10-04", param_hint="DATE") from None
+    service = Service(_settings(config_file, data=data), clocks.from_env())
+    try:
+        service.release(issue_date)
+    finally:
+        service.close()
+    click.echo(f"released {issue_date}")
