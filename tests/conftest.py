@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -19,3 +20,32 @@ def _seed_path() -> Path:
 def _seed_bytes(seed_path: Path) -> bytes:
     """The sample issue's bytes, as a watcher would read them."""
     return seed_path.read_bytes()
+
+
+REPORTERS = ("张华", "李强", "王芳", "赵磊", "陈静", "刘洋")
+
+
+class ManualClock:
+    """A clock that stands still until a test moves it: jobs are driven by calling them at chosen times."""
+
+    def __init__(self, start: datetime) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+def issue_text(day: date, *titles: str, notice: str = "") -> str:
+    """A small issue in the usual conventions: masthead, then articles with bylines, then an optional notice."""
+    weekday = "一二三四五六日"[day.weekday()]
+    parts = [f"{day.year}年{day.month}月{day.day}日 星期{weekday} 第1版 要闻"]
+    for n, title in enumerate(titles):
+        reporter = REPORTERS[n % len(REPORTERS)]
+        lead = f"本报讯 {title}的消息今天发布，各方反响热烈。"
+        parts += [title, lead, f"有关部门表示，将继续推进相关工作。(记者 {reporter})"]
+    if notice:
+        parts += ["休刊通知", notice, "本报编辑部", f"{day.year}年{day.month}月{day.day}日"]
+    return "\n\n".join(parts) + "\n"
