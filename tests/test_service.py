@@ -1,0 +1,236 @@
+"""The service in-process: real parser, real SQLite file, real publisher on disk, a clock the tests move."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import feedparser
+import pytest
+from conftest import ManualClock, issue_text
+
+from feedsvc.config import Settings
+from feedsvc.service import Service
+
+TZ = ZoneInfo("Asia/Shanghai")
+SEED_TITLES = [
+    "打造数字时代城市核心竞争力 192城沪上共话",
+    "商务部: 8月社会消费品 零售总额同比增长4.6%",
+    "七部门: 电子产品 升级换代潜力巨大",
+    "山东新泰: 秋粮收获忙",
+    "休刊通知",
+]
+
+
+@pytest.fixture(name="settings")
+def _settings(tmp_path: Path) -> Settings:
+    """Settings with a temporary inbox and data folder, otherwise the shipped defaults."""
+    (tmp_path / "inbox").mkdir()
+    return Settings(inbox=tmp_path / "inbox", data=tmp_path / "data", base_url="http://feeds.example/")
+
+
+@pytest.fixture(name="clock")
+def _clock() -> ManualClock:
+    """The day after the seed issue: 2023-09-28 09:00 in Shanghai."""
+    return ManualClock(datetime(2023, 9, 28, 9, 0, tzinfo=TZ))
+
+
+@pytest.fixture(name="service")
+def _service(settings: Settings, clock: ManualClock):
+    """A service on the temporary folders; closed after the test."""
+    service = Service(settings, clock)
+    yield service
+    service.close()
+
+
+def drop(settings: Settings, name: str, content: str | bytes, mtime: float | None = None) -> Path:
+    path = settings.inbox / name
+    path.write_bytes(content.encode() if isinstance(content, str) else content)
+    if mtime is not None:
+        os.utime(path, (mtime, mtime))
+    return path
+
+
+def feed(settings: Settings, name: str = "rss.xml") -> feedparser.FeedParserDict:
+    parsed = feedparser.parse((settings.public / name).read_bytes())
+    assert not parsed.bozo, parsed.get("bozo_exception")
+    return parsed
+
+
+def titles(settings: Settings, name: str = "rss.xml") -> list[str]:
+    return [e.title for e in feed(settings, name).entries]
+
+
+def test_empty_store_serves_valid_empty_feeds(service: Service, settings: Settings) -> None:
+    service.recover()
+    for name in ("rss.xml", "atom.xml"):
+        assert feed(settings, name).entries == []
+    assert (settings.public / "feed.json").exists()
+    assert (settings.public / "index.html").exists()
+
+
+def test_seed_issue_reaches_every_feed(service: Service, settings: Settings, seed_path: Path) -> None:
+    shutil.copy(seed_path, settings.inbox)
+    assert service.ingest(settings.inbox / seed_path.name)
+    for name in ("rss.xml", "atom.xml"):
+        assert titles(settings, name) == SEED_TITLES
+    assert [e["title"] for e in json.loads((settings.public / "feed.json").read_text())["items"]] == SEED_TITLES
+    first = feed(settings).entries[0]
+    assert first.link.startswith("http://feeds.example/items/")
+    page = settings.public / first.link.removeprefix("http://feeds.example/")
+    assert page.exists()
+    assert (settings.public / "issues" / "2023-09-27.html").exists()
+
+
+def test_same_content_under_another_name_changes_nothing(service: Service, settings: Settings,
+                                                         seed_bytes: bytes) -> None:
+    service.ingest(drop(settings, "a.txt", seed_bytes))
+    before = {p: p.read_bytes() for p in settings.public.rglob("*") if p.is_file()}
+    assert not service.ingest(drop(settings, "b.txt", seed_bytes))
+    after = {p: p.read_bytes() for p in settings.public.rglob("*") if p.is_file()}
+    assert before == after
+    assert service.status()["issue_count"] == 1
+
+
+def test_corrected_edition_updates_in_place(service: Service, settings: Settings, seed_bytes: bytes,
+                                            clock: ManualClock) -> None:
+    service.ingest(drop(settings, "first.txt", seed_bytes, mtime=1_000))
+    ids = [e.id for e in feed(settings).entries]
+    text = seed_bytes.decode()
+    photo = text[text.index("山东新泰: 秋粮收获忙") : text.index("休刊通知")]
+    corrected = text.replace("3.79万亿元", "3.80万亿元").replace(photo, "")
+    clock.advance(hours=1)
+    assert service.ingest(drop(settings, "second.txt", corrected, mtime=2_000))
+    entries = feed(settings).entries
+    assert [e.title for e in entries] == [t for t in SEED_TITLES if t != "山东新泰: 秋粮收获忙"]
+    assert [e.id for e in entries] == [i for n, i in enumerate(ids) if n != 3]
+    changed = next(e for e in entries if e.title == SEED_TITLES[1])
+    unchanged = next(e for e in entries if e.title == SEED_TITLES[2])
+    assert "3.80万亿元" in changed.content[0].value
+    assert changed.updated_parsed != unchanged.updated_parsed
+    assert service.status()["issue_count"] == 1
+
+
+def test_older_file_for_the_same_date_is_not_the_edition_in_force(service: Service, settings: Settings,
+                                                                  seed_bytes: bytes) -> None:
+    service.ingest(drop(settings, "new.txt", seed_bytes, mtime=2_000))
+    older = seed_bytes.decode().replace("3.79万亿元", "9.99万亿元")
+    assert not service.ingest(drop(settings, "old.txt", older, mtime=1_000))
+    assert "9.99" not in (settings.public / "rss.xml").read_text()
+
+
+def test_garbage_is_rejected_with_its_reason_and_feeds_stay(service: Service, settings: Settings,
+                                                             seed_bytes: bytes) -> None:
+    service.ingest(drop(settings, "seed.txt", seed_bytes))
+    before = (settings.public / "rss.xml").read_bytes()
+    assert not service.ingest(drop(settings, "junk.bin", bytes(range(256)) * 40))
+    assert not service.ingest(drop(settings, "empty.txt", b""))
+    rejected = {r["file"]: r["reason"] for r in service.status()["rejected"]}
+    assert set(rejected) == {"junk.bin", "empty.txt"}
+    assert all(reason for reason in rejected.values())
+    assert (settings.public / "rss.xml").read_bytes() == before
+    assert sorted(p.name for p in settings.inbox.iterdir()) == ["empty.txt", "junk.bin", "seed.txt"]
+
+
+def test_issue_on_a_declared_suspension_date_is_held_until_released(service: Service, settings: Settings,
+                                                                     seed_bytes: bytes) -> None:
+    service.ingest(drop(settings, "seed.txt", seed_bytes))
+    service.ingest(drop(settings, "2023-10-04.txt", issue_text(date(2023, 10, 4), "节日特刊 假期见闻")))
+    held = service.status()["held"]
+    assert held == [{"file": "2023-10-04.txt", "issue_date": "2023-10-04",
+                     "reason": "2023-10-04 is a declared suspension date (休刊通知 of 2023-09-27)"}]
+    assert "节日特刊 假期见闻" not in titles(settings)
+    service.release(date(2023, 10, 4))
+    assert titles(settings)[0] == "节日特刊 假期见闻"
+    assert service.status()["held"] == []
+
+
+def test_future_issue_waits_for_its_release_time_across_a_restart(settings: Settings, clock: ManualClock,
+                                                                  seed_bytes: bytes) -> None:
+    service = Service(settings, clock)
+    service.ingest(drop(settings, "seed.txt", seed_bytes))
+    service.ingest(drop(settings, "2023-10-13.txt", issue_text(date(2023, 10, 13), "复刊首期 城市新貌")))
+    assert "复刊首期 城市新貌" not in titles(settings)
+    assert service.status()["held"][0]["issue_date"] == "2023-10-13"
+    assert not (settings.public / "issues" / "2023-10-13.html").exists()
+    service.close()
+
+    clock.now = datetime(2023, 10, 13, 5, 59, tzinfo=TZ)
+    service = Service(settings, clock)
+    service.recover()
+    assert "复刊首期 城市新貌" not in titles(settings)
+    clock.now = datetime(2023, 10, 13, 6, 0, tzinfo=TZ)
+    service.release_due()
+    assert titles(settings)[0] == "复刊首期 城市新貌"
+    assert (settings.public / "issues" / "2023-10-13.html").exists()
+    service.close()
+
+
+def test_release_that_fell_due_while_down_is_published_at_start(settings: Settings, clock: ManualClock) -> None:
+    service = Service(settings, clock)
+    service.ingest(drop(settings, "2023-10-13.txt", issue_text(date(2023, 10, 13), "复刊首期 城市新貌")))
+    service.close()
+    clock.now = datetime(2023, 10, 14, 9, 0, tzinfo=TZ)
+    service = Service(settings, clock)
+    service.recover()
+    assert titles(settings) == ["复刊首期 城市新貌"]
+    service.close()
+
+
+def test_no_missing_warning_during_the_suspension(service: Service, settings: Settings, seed_bytes: bytes,
+                                                  clock: ManualClock) -> None:
+    service.ingest(drop(settings, "seed.txt", seed_bytes))
+    start = clock.now
+    for hours in range(0, 15 * 24, 5):  # 09-28 through 10-13 08:00, before the resume issue's grace ends
+        clock.now = start + timedelta(hours=hours)
+        assert service.check_missing() is None, clock.now
+    assert service.status()["missing"] == []
+
+
+def test_an_expected_issue_that_does_not_arrive_warns_exactly_once(service: Service, settings: Settings,
+                                                                   seed_bytes: bytes, clock: ManualClock,
+                                                                   caplog: pytest.LogCaptureFixture) -> None:
+    service.ingest(drop(settings, "seed.txt", seed_bytes))
+    service.ingest(drop(settings, "2023-10-13.txt", issue_text(date(2023, 10, 13), "复刊首期 城市新貌")))
+    clock.now = datetime(2023, 10, 16, 7, 59, tzinfo=TZ)
+    assert service.check_missing() is None  # grace period not over
+    clock.now = datetime(2023, 10, 16, 8, 0, tzinfo=TZ)
+    with caplog.at_level("WARNING"):
+        assert service.check_missing() == date(2023, 10, 16)
+        clock.advance(hours=3)
+        assert service.check_missing() is None
+    assert [r for r in caplog.records if "IssueMissing" in r.getMessage()] != []
+    assert len([r for r in caplog.records if "IssueMissing" in r.getMessage()]) == 1
+    assert service.status()["missing"] == ["2023-10-16"]
+
+
+def test_status_during_the_suspension(service: Service, settings: Settings, seed_bytes: bytes) -> None:
+    service.ingest(drop(settings, "seed.txt", seed_bytes))
+    info = service.status()
+    assert info["issue_count"] == 1
+    assert info["last_issue"] == "2023-09-27"
+    assert info["next_expected"] == "2023-10-13"
+    assert info["on_break_until"] == "2023-10-13"
+    assert info["suspensions"][0]["dates"][0] == "2023-09-29"
+    assert info["missing"] == [] and info["held"] == [] and info["rejected"] == []
+
+
+def test_rss_hints_follow_the_calendar(service: Service, settings: Settings, seed_bytes: bytes) -> None:
+    service.ingest(drop(settings, "seed.txt", seed_bytes))
+    rss = (settings.public / "rss.xml").read_text()
+    assert "<ttl>10080</ttl>" in rss  # 16 days to the resume release, capped at 7 days
+    days = rss.split("<skipDays>")[1].split("</skipDays>")[0]
+    assert [d.split("</day>")[0] for d in days.split("<day>")[1:]] == ["Tuesday", "Thursday", "Saturday", "Sunday"]
+    assert service.max_age() == 7 * 24 * 3600
+
+
+def test_rebuild_is_byte_identical(service: Service, settings: Settings, seed_bytes: bytes) -> None:
+    service.ingest(drop(settings, "seed.txt", seed_bytes))
+    before = {p: p.read_bytes() for p in settings.public.rglob("*") if p.is_file()}
+    service.publish(everything=True)
+    after = {p: p.read_bytes() for p in settings.public.rglob("*") if p.is_file()}
+    assert before == after
