@@ -19,7 +19,8 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
-def _unchanged(path: Path, data: bytes) -> bool:
+def holds(path: Path, data: bytes) -> bool:
+    """True when `path` exists with exactly `data` as its bytes."""
     try:
         # A size check first spares reading the file back in the common "it changed" case.
         if path.stat().st_size != len(data):
@@ -36,7 +37,7 @@ def write_atomic(path: Path, data: bytes) -> bool:
     dot-prefixed name the server never serves. On any failure the temp file is removed, the old
     file stays in place and the exception propagates.
     """
-    if _unchanged(path, data):
+    if holds(path, data):
         return False  # keep mtime, and with it the server's ETag and Last-Modified
     try:
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=TEMP_SUFFIX)

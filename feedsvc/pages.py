@@ -1,0 +1,138 @@
+"""HTML pages (index, issue, item) from autoescaped Jinja2 templates; deterministic, no build time in them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template
+
+from feedsvc import feeds
+from feedsvc.model import Entry
+
+TEMPLATES = Path(__file__).parent / "templates"
+_WEEKDAYS_ZH = ("星期一", "星期二", "星期三", "星期四", "星期五", "星期六", "星期日")
+# (file name, MIME type, label) of the three formats every feed folder holds.
+FEED_FORMATS = (
+    ("rss.xml", "application/rss+xml", "RSS"),
+    ("atom.xml", "application/atom+xml", "Atom"),
+    ("feed.json", "application/feed+json", "JSON Feed"),
+)
+
+
+@dataclass(frozen=True)
+class FeedLink:
+    href: str
+    mime: str
+    label: str
+    title: str
+
+
+@dataclass(frozen=True)
+class SectionFeeds:
+    name: str
+    feeds: tuple[FeedLink, ...]
+
+
+def feed_links(folder_url: str, title: str) -> tuple[FeedLink, ...]:
+    """The RSS, Atom and JSON links of the feeds in `folder_url`, for autodiscovery and subscribe lists."""
+    return tuple(FeedLink(folder_url + name, mime, label, f"{title} ({label})") for name, mime, label in FEED_FORMATS)
+
+
+def section_feed_title(site_title: str, section: str) -> str:
+    """A section feed's title, as readers list it next to the main feed."""
+    return f"{feeds.clean(site_title)} · {feeds.clean(section)}"
+
+
+def weekday(day: date) -> str:
+    return _WEEKDAYS_ZH[day.weekday()]
+
+
+class Pages:
+    """Renders pages to bytes; the environment and templates are built once, since this runs on every drop."""
+
+    def __init__(self, title: str, description: str, url: str, language: str, timezone: ZoneInfo) -> None:
+        env = Environment(
+            loader=FileSystemLoader(TEMPLATES),
+            autoescape=True,
+            undefined=StrictUndefined,  # a typo in a template fails the build instead of printing nothing
+            trim_blocks=True,
+            lstrip_blocks=True,
+            keep_trailing_newline=True,
+        )
+        env.globals["weekday"] = weekday
+        self._index = env.get_template("index.html")
+        self._issue = env.get_template("issue.html")
+        self._item = env.get_template("item.html")
+        self._url = url
+        self._tz = timezone
+        self._title = feeds.clean(title) or feeds.UNTITLED
+        self._site_feeds = feed_links(url, self._title)
+        self._common = {
+            "site_title": self._title,
+            "site_url": url,
+            "language": language,
+            "site_feeds": self._site_feeds,
+            "description": feeds.clean(description),
+        }
+
+    def index(
+        self,
+        issues: Sequence[tuple[date, int]],
+        sections: Sequence[tuple[str, str]],
+        next_expected: date | None,
+        on_break_until: date | None,
+        break_reason: str | None,
+    ) -> bytes:
+        """The home page; `sections` are (name, slug) pairs."""
+        section_feeds = [
+            SectionFeeds(
+                feeds.clean(name),
+                feed_links(self._url + feeds.section_path(slug), section_feed_title(self._title, name)),
+            )
+            for name, slug in sections
+        ]
+        return self._render(
+            self._index,
+            alternates=self._site_feeds,
+            issues=[
+                {"date": day, "count": count, "href": self._url + feeds.issue_path(day)} for day, count in issues
+            ],
+            sections=section_feeds,
+            next_expected=next_expected,
+            on_break_until=on_break_until,
+            break_reason=feeds.clean(break_reason or "") or None,
+        )
+
+    def issue(self, issue_date: date, entries: Sequence[Entry]) -> bytes:
+        """One issue's page: its items in page order, each linking to its own page."""
+        items = [
+            {"href": self._url + feeds.item_path(e.item.id), "kind": e.item.kind.value, "text": feeds.text_of(e.item)}
+            for e in sorted(entries, key=lambda e: e.item.ordinal)
+        ]
+        return self._render(self._issue, alternates=self._site_feeds, issue_date=issue_date, items=items)
+
+    def item(self, entry: Entry, section_slug: str | None) -> bytes:
+        """An item's page (the feeds' item link); a sectioned item also advertises its section's feeds."""
+        item, text = entry.item, feeds.text_of(entry.item)
+        section = text.section
+        alternates = self._site_feeds
+        if section and section_slug:
+            folder = self._url + feeds.section_path(section_slug)
+            alternates += feed_links(folder, section_feed_title(self._title, section))
+        return self._render(
+            self._item,
+            alternates=alternates,
+            text=text,
+            kind=item.kind.value,
+            published=entry.published.astimezone(self._tz),
+            updated=entry.updated.astimezone(self._tz),
+            issue_date=entry.issue_date,
+            issue_href=self._url + feeds.issue_path(entry.issue_date),
+        )
+
+    def _render(self, template: Template, **values: object) -> bytes:
+        return template.render(**self._common, **values).encode("utf-8")
