@@ -91,6 +91,12 @@ STEPS: tuple[Step, ...] = (
             payload TEXT NOT NULL
         )""",
     )),
+    Step("events by name", (
+        # missing() looks up IssueMissing events among all the others.
+        "CREATE INDEX events_name ON events(name)",
+        # Nothing deletes issues, so the foreign key never needs this; items_live serves lookups by date.
+        "DROP INDEX items_issue",
+    )),
 )
 
 VERSION = len(STEPS)

@@ -255,6 +255,13 @@ class Store:
         rows = self._read("SELECT file, reason, at FROM rejections ORDER BY at, file")
         return [Rejection(row["file"], row["reason"], datetime.fromisoformat(row["at"])) for row in rows]
 
+    def missing(self) -> list[date]:
+        """Dates logged as IssueMissing for which no issue has arrived since, oldest first."""
+        rows = self._read("SELECT DISTINCT json_extract(payload, '$.issue_date') AS day FROM events"
+                          " WHERE name = 'IssueMissing' AND day NOT IN (SELECT issue_date FROM issues)"
+                          " ORDER BY day")
+        return [date.fromisoformat(row[0]) for row in rows]
+
     def events(self, *, after: int = 0, limit: int = 1000) -> list[LoggedEvent]:
         """Logged events with id > `after`, in the order they were committed."""
         rows = self._read("SELECT id, at, name, payload FROM events WHERE id > ? ORDER BY id LIMIT ?",

@@ -89,15 +89,33 @@ class TestSchema:
     def test_new_file_records_version_and_steps(self, store: Store, db_path: Path):
         """The folder and file are created; user_version and the named steps are recorded; WAL is on."""
         with sqlite3.connect(db_path) as raw:
-            assert raw.execute("PRAGMA user_version").fetchone()[0] == len(STEPS) == 1
-            assert raw.execute("SELECT version, name FROM schema_steps").fetchall() == [(1, "initial")]
+            assert raw.execute("PRAGMA user_version").fetchone()[0] == len(STEPS) == 2
+            assert raw.execute("SELECT version, name FROM schema_steps").fetchall() == [
+                (1, "initial"), (2, "events by name")]
             assert raw.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
     def test_reopen_applies_nothing_twice(self, db_path: Path):
         Store(db_path).close()
         Store(db_path).close()
         with sqlite3.connect(db_path) as raw:
-            assert raw.execute("SELECT count(*) FROM schema_steps").fetchone()[0] == 1
+            assert raw.execute("SELECT count(*) FROM schema_steps").fetchone()[0] == 2
+
+    def test_version_1_file_is_upgraded_in_place(self, db_path: Path):
+        """A file written by the first schema keeps its rows and gains the later steps."""
+        db_path.parent.mkdir(parents=True)
+        with sqlite3.connect(db_path) as raw:
+            for statement in STEPS[0].statements:
+                raw.execute(statement)
+            raw.execute("INSERT INTO schema_steps VALUES (1, 'initial')")
+            raw.execute("INSERT INTO events(at, name, payload) VALUES"
+                        " ('2023-10-06T08:00:00+08:00', 'IssueMissing', '{\"issue_date\": \"2023-10-06\"}')")
+            raw.execute("PRAGMA user_version = 1")
+        store = Store(db_path)
+        assert store.missing() == [date(2023, 10, 6)]
+        store.close()
+        with sqlite3.connect(db_path) as raw:
+            assert raw.execute("PRAGMA user_version").fetchone()[0] == 2
+            assert raw.execute("SELECT count(*) FROM sqlite_master WHERE name = 'events_name'").fetchone()[0] == 1
 
     def test_newer_database_is_refused(self, db_path: Path):
         db_path.parent.mkdir(parents=True)
@@ -337,6 +355,14 @@ class TestRejectionsAndLog:
         store.reject(file="big.txt", reason="over the size limit", sha256=sha(issue), now=LATER)
         assert put(store, issue, file="big.txt")[0] == IssueReceived("big.txt", D2, sha(issue), 1)
         assert store.rejected() == []
+
+    def test_missing_until_the_issue_arrives(self, store: Store):
+        store.record(IssueMissing(date(2023, 10, 6)), LATER)
+        store.record(IssueMissing(D2), LATER)
+        store.record(IssueMissing(D2), LATER)
+        assert store.missing() == [D2, date(2023, 10, 6)]
+        put(store, make_issue(D2, ["甲"]))
+        assert store.missing() == [date(2023, 10, 6)]
 
     def test_force_release_of_unknown_issue(self, store: Store):
         with pytest.raises(StoreError, match="2023-10-04"):
