@@ -1,0 +1,380 @@
+"""Watch the inbox and report each fully written file once, on one worker thread.
+
+watchdog's dispatcher thread only records what happened (see `_Recorder`); the worker thread decides when a
+file is ready, calls `on_ready`, rescans, and re-establishes the watch when the inbox goes away.
+What each write style fires is in ../shared/notes/libraries.md §1; in short:
+- close after write (IN_CLOSE_WRITE) and a rename into the inbox make a file ready at once;
+- a bare Created (`mv` from another folder) is ready after `settle_seconds` of quiet, unless Opened/Modified
+  show a writer at work, in which case we wait for its Closed (or `_WRITER_QUIET_SECONDS` of silence);
+- the polling observer never sends Opened/Closed, so there a file is ready after two quiet polls.
+The watcher never opens a file (a FIFO would block): it only uses `os.scandir` and `lstat`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import stat
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from watchdog.events import (
+    DirDeletedEvent,
+    FileClosedEvent,
+    FileCreatedEvent,
+    FileDeletedEvent,
+    FileModifiedEvent,
+    FileMovedEvent,
+    FileOpenedEvent,
+    FileSystemEvent,
+    FileSystemEventHandler,
+)
+from watchdog.observers import Observer
+from watchdog.observers.api import BaseObserver, ObservedWatch
+from watchdog.observers.polling import PollingObserver
+
+log = logging.getLogger(__name__)
+
+_IGNORED_SUFFIXES = (".part", ".tmp", ".swp", ".swx", "~", ".crdownload", ".partial")
+# A writer seen at work whose Closed never arrives (lost, or a writer that never closes) is trusted after this.
+_WRITER_QUIET_SECONDS = 2.0
+# How often the worker checks that the inbox still exists and is the same directory.
+_INBOX_CHECK_SECONDS = 1.0
+_OVERFLOW_LOGGER = "watchdog.observers.inotify_c"
+_WORKER_NAME = "feedsvc-watch"
+
+
+def is_candidate(name: str) -> bool:
+    """Whether a directory entry name may be an issue: not hidden, not a temp, partial or editor file."""
+    if not name or name.startswith("."):
+        return False
+    if len(name) >= 2 and name.startswith("#") and name.endswith("#"):  # emacs auto-save
+        return False
+    return not name.lower().endswith(_IGNORED_SUFFIXES)
+
+
+@dataclass
+class _Pending:
+    """A file seen being created or written that is not ready yet."""
+
+    deadline: float  # time.monotonic() at which it is ready unless more activity is seen
+    writer: bool = False  # Opened/Modified seen: wait for Closed rather than the short settle
+
+
+class _Recorder(FileSystemEventHandler):
+    """Runs on watchdog's dispatcher thread: hands each event to the watcher, which only records it."""
+
+    def __init__(self, record: Callable[[FileSystemEvent], None]) -> None:
+        self._record = record
+
+    def dispatch(self, event: FileSystemEvent) -> None:
+        self._record(event)
+
+
+class _OverflowHook(logging.Handler):
+    """watchdog reports an inotify overflow only as a log line; turn that line into a rescan."""
+
+    def __init__(self, rescan: Callable[[], None]) -> None:
+        super().__init__(level=logging.WARNING)
+        self._rescan = rescan
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if "queue overflowed" in record.getMessage():
+            self._rescan()
+
+
+class InboxWatcher:
+    """Calls `on_ready(path)` for each file in `inbox` once it is completely written.
+
+    Every call happens on one worker thread, one file at a time, in the order files became ready; a path
+    already waiting in the queue is not queued twice. A full scan at start, on `rescan()`, every
+    `rescan_seconds` and after an inotify overflow reports every eligible file again, so the consumer must be
+    idempotent (feedsvc keys on the content hash).
+    """
+
+    def __init__(
+        self,
+        inbox: Path,
+        on_ready: Callable[[Path], None],
+        *,
+        polling: bool = False,
+        poll_seconds: float = 1.0,
+        settle_seconds: float = 0.25,
+        rescan_seconds: float | None = 600.0,
+    ) -> None:
+        self.inbox = Path(os.path.abspath(inbox))  # normalised like watchdog's event paths
+        self._on_ready = on_ready
+        self._polling = polling
+        self._poll_seconds = poll_seconds
+        self._settle = settle_seconds
+        self._quiet_polls = 2 * poll_seconds
+        self._writer_quiet = max(_WRITER_QUIET_SECONDS, settle_seconds)
+        self._rescan_seconds = rescan_seconds
+
+        # Everything below the condition's lock is shared with the dispatcher thread and the overflow hook.
+        self._cond = threading.Condition()
+        self._pending: dict[Path, _Pending] = {}
+        self._ready: deque[Path] = deque()
+        self._queued: set[Path] = set()
+        self._scan_requested = False
+        self._inbox_lost = False
+        self._stopping = False
+
+        # Owned by the worker thread (and by start() before the worker runs).
+        self._observer: BaseObserver | None = None
+        self._watch: ObservedWatch | None = None
+        self._identity: tuple[int, int] | None = None
+        self._warned_missing = False
+        self._next_check = 0.0
+        self._next_rescan = float("inf")
+
+        self._worker: threading.Thread | None = None
+        self._overflow_hook = _OverflowHook(self.rescan)
+        self._restore_level: int | None = None
+
+    # -- public API -------------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Watch the inbox (or wait for it to appear) and queue every eligible file in it; returns at once."""
+        if self._worker is not None:
+            raise RuntimeError("InboxWatcher.start() called twice")
+        self._attach_overflow_hook()
+        self._observer = PollingObserver(timeout=self._poll_seconds) if self._polling else Observer()
+        self._observer.start()
+        self._check_inbox()  # the watch goes up before the scan, so nothing falls in between
+        # Scan here, not on the worker: once start() returns, every file present then is queued, and a file
+        # written afterwards is left to its events (a later scan could catch it half written).
+        with self._cond:
+            scan, self._scan_requested = self._scan_requested, False
+        if scan:
+            self._scan()
+        now = time.monotonic()
+        self._next_check = now + _INBOX_CHECK_SECONDS
+        if self._rescan_seconds is not None:
+            self._next_rescan = now + self._rescan_seconds
+        self._worker = threading.Thread(target=self._run, name=_WORKER_NAME, daemon=True)
+        self._worker.start()
+
+    def stop(self) -> None:
+        """Stop watching; waits for the `on_ready` call in progress. Files still pending are dropped."""
+        with self._cond:
+            self._stopping = True
+            self._cond.notify_all()
+        # Join the worker before stopping the observer: it may be (re)scheduling a watch on it.
+        if self._worker is not None and self._worker is not threading.current_thread():
+            self._worker.join()
+        if self._observer is not None:
+            self._observer.stop()
+            if self._observer.is_alive():
+                self._observer.join()
+        self._detach_overflow_hook()
+
+    def rescan(self) -> None:
+        """Queue every eligible file in the inbox again (done by the worker thread, soon)."""
+        with self._cond:
+            self._scan_requested = True
+            self._cond.notify_all()
+
+    # -- dispatcher thread: record only ------------------------------------------------------------------
+
+    def _record(self, event: FileSystemEvent) -> None:
+        src = Path(os.fsdecode(event.src_path))
+        if isinstance(event, DirDeletedEvent):
+            if src == self.inbox:
+                with self._cond:
+                    self._inbox_lost = True
+                    self._cond.notify_all()
+            return
+        if event.is_directory:
+            return
+        now = time.monotonic()
+        with self._cond:
+            if isinstance(event, FileMovedEvent):
+                self._pending.pop(src, None)
+                dest = Path(os.fsdecode(event.dest_path))
+                if self._eligible(dest):
+                    self._make_ready(dest)
+            elif not self._eligible(src):
+                return
+            elif isinstance(event, FileClosedEvent):
+                self._make_ready(src)
+            elif isinstance(event, FileCreatedEvent):
+                quiet = self._quiet_polls if self._polling else self._settle
+                self._pending[src] = _Pending(now + quiet)
+            elif isinstance(event, FileModifiedEvent):
+                quiet = self._quiet_polls if self._polling else self._writer_quiet
+                self._pending[src] = _Pending(now + quiet, writer=True)
+            elif isinstance(event, FileOpenedEvent):
+                # Only a file still settling counts: an Opened on anything else is a reader (maybe our consumer).
+                entry = self._pending.get(src)
+                if entry is not None:
+                    entry.writer = True
+                    entry.deadline = max(entry.deadline, now + self._writer_quiet)
+            elif isinstance(event, FileDeletedEvent):
+                self._pending.pop(src, None)
+            # FileClosedNoWriteEvent (readers, including us) and attribute changes mean nothing here.
+
+    def _eligible(self, path: Path) -> bool:
+        return path.parent == self.inbox and is_candidate(path.name)
+
+    def _make_ready(self, path: Path) -> None:
+        """Queue `path` unless it is queued already. Caller holds the lock."""
+        self._pending.pop(path, None)
+        if path not in self._queued:
+            self._queued.add(path)
+            self._ready.append(path)
+            self._cond.notify_all()
+
+    # -- worker thread ----------------------------------------------------------------------------------
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                path: Path | None = None
+                while not self._stopping:
+                    now = time.monotonic()
+                    if self._maintenance_due(now):
+                        break
+                    self._promote_settled(now)
+                    if self._ready:
+                        path = self._ready.popleft()
+                        self._queued.discard(path)
+                        break
+                    self._cond.wait(self._seconds_to_next(now))
+                if self._stopping:
+                    return
+            if path is None:
+                self._maintain()
+            else:
+                self._deliver(path)
+
+    def _maintenance_due(self, now: float) -> bool:
+        return self._scan_requested or self._inbox_lost or now >= self._next_check or now >= self._next_rescan
+
+    def _promote_settled(self, now: float) -> None:
+        due = sorted((entry.deadline, path) for path, entry in self._pending.items() if entry.deadline <= now)
+        for _, path in due:
+            self._make_ready(path)
+
+    def _seconds_to_next(self, now: float) -> float:
+        soonest = min((entry.deadline for entry in self._pending.values()), default=float("inf"))
+        return max(0.0, min(soonest, self._next_check, self._next_rescan) - now)
+
+    def _maintain(self) -> None:
+        now = time.monotonic()
+        with self._cond:
+            lost, self._inbox_lost = self._inbox_lost, False
+        if lost or now >= self._next_check:
+            self._next_check = now + _INBOX_CHECK_SECONDS
+            self._check_inbox(lost=lost)
+        if now >= self._next_rescan and self._rescan_seconds is not None:
+            self._next_rescan = now + self._rescan_seconds
+            self.rescan()
+        with self._cond:
+            scan, self._scan_requested = self._scan_requested, False
+        if scan and self._watch is not None:  # an inbox that is not watched gets its scan when it comes back
+            self._scan()
+
+    def _deliver(self, path: Path) -> None:
+        try:
+            mode = path.lstat().st_mode
+        except OSError:
+            return  # gone (deleted or moved away) before its turn
+        if stat.S_ISDIR(mode):
+            return
+        try:
+            self._on_ready(path)
+        except Exception:
+            log.exception("processing %s failed", path)
+
+    def _scan(self) -> None:
+        """Queue every eligible entry. lstat-level only: FIFOs, devices and symlinks are listed, never opened."""
+        try:
+            with os.scandir(self.inbox) as entries:
+                names = sorted(
+                    e.name for e in entries if is_candidate(e.name) and not e.is_dir(follow_symlinks=False)
+                )
+        except OSError as exc:
+            log.warning("cannot list inbox %s: %s", self.inbox, exc)
+            with self._cond:
+                self._inbox_lost = True
+            return
+        with self._cond:
+            for name in names:
+                path = self.inbox / name
+                if path not in self._pending:  # a file still being written is reported when it is done
+                    self._make_ready(path)
+
+    def _check_inbox(self, *, lost: bool = False) -> None:
+        """(Re)establish the watch if the inbox appeared, vanished or was replaced by another directory."""
+        identity = _dir_identity(self.inbox)
+        if self._watch is not None:
+            if not lost and identity == self._identity and self._emitter_alive():
+                return
+            self._unwatch()
+            if identity is not None:
+                log.warning("inbox %s was deleted or replaced; watching the new one", self.inbox)
+        if identity is None:
+            if not self._warned_missing:
+                log.warning("inbox %s does not exist; waiting for it", self.inbox)
+                self._warned_missing = True
+            return
+        assert self._observer is not None
+        try:
+            self._watch = self._observer.schedule(
+                _Recorder(self._record), str(self.inbox), recursive=False, follow_symlink=True
+            )
+        except OSError as exc:  # vanished again in between, or out of inotify watches
+            log.warning("cannot watch inbox %s: %s; retrying", self.inbox, exc)
+            return
+        self._identity = identity
+        if self._warned_missing:
+            log.info("inbox %s exists again; watching it", self.inbox)
+            self._warned_missing = False
+        with self._cond:
+            self._scan_requested = True
+
+    def _emitter_alive(self) -> bool:
+        # The inotify and polling emitters stop themselves when the watched directory is deleted.
+        assert self._observer is not None
+        return bool(self._observer.emitters) and all(e.is_alive() for e in self._observer.emitters)
+
+    def _unwatch(self) -> None:
+        assert self._observer is not None and self._watch is not None
+        with contextlib.suppress(KeyError):  # watchdog already dropped it
+            self._observer.unschedule(self._watch)
+        self._watch = None
+        self._identity = None
+        with self._cond:
+            self._pending.clear()  # those files went with the old directory
+
+    # -- overflow hook ----------------------------------------------------------------------------------
+
+    def _attach_overflow_hook(self) -> None:
+        logger = logging.getLogger(_OVERFLOW_LOGGER)
+        # If the application silenced watchdog's warnings, the overflow record would never reach our hook.
+        if logger.getEffectiveLevel() > logging.WARNING:
+            self._restore_level = logger.level
+            logger.setLevel(logging.WARNING)
+        logger.addHandler(self._overflow_hook)
+
+    def _detach_overflow_hook(self) -> None:
+        logger = logging.getLogger(_OVERFLOW_LOGGER)
+        logger.removeHandler(self._overflow_hook)
+        if self._restore_level is not None:
+            logger.setLevel(self._restore_level)
+            self._restore_level = None
+
+
+def _dir_identity(path: Path) -> tuple[int, int] | None:
+    """(device, inode) of the directory at `path` (following a symlinked inbox), or None if there is none."""
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino) if stat.S_ISDIR(st.st_mode) else None
