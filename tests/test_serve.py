@@ -6,6 +6,7 @@ from __future__ import annotations
 import gzip
 import http.client
 import json
+import logging
 import os
 import socket
 import threading
@@ -286,6 +287,7 @@ class TestRefusal:
         "/items/..%5c..%5csecret.html", "/items\\..\\..\\secret.html", "//etc/passwd",
         "/%2fetc%2fpasswd", "/%2Fetc/passwd", "/index.html%00.css", "/rss.xml%00", "/%ff.html",
         "/./index.html", "/items//a.html", "/%252e%252e/secret.html", "/.env.html",
+        "/items/../index.html", "/items/%2e%2e/index.html",  # in-bounds, but ".." is refused outright
     ])
     def test_traversal_forms_are_refused(self, server, public, path):
         """Every escape attempt gets a 4xx and never the bytes of a file outside public/."""
@@ -360,6 +362,17 @@ class TestRobustness:
         assert reply.startswith(b"HTTP/1.") and reply.split(b" ", 2)[1] in (b"400", b"414", b"431")
         assert get(server.port, "/rss.xml")[0] == 200
 
+    def test_client_errors_log_at_debug_server_errors_at_error(self, server, knobs, caplog):
+        """A scanner's junk is not an ERROR traceback in the service log; a failing handler still is."""
+        caplog.set_level(logging.DEBUG, logger="feedsvc.serve")
+        raw(server.port, b"GET /a b c HTTP/1.1\r\n\r\n")
+        junk = [r for r in caplog.records if r.name.startswith("feedsvc.serve")]
+        assert junk and {r.levelno for r in junk} == {logging.DEBUG}
+        caplog.clear()
+        knobs.fail_status = True
+        assert get(server.port, "/status.json")[0] == 500
+        assert logging.ERROR in {r.levelno for r in caplog.records if r.name.startswith("feedsvc.serve")}
+
     def test_idle_and_half_open_connections_do_not_block_others(self, server):
         """50 clients that connect and stall (silent, or half a request line) cannot starve a real reader."""
         stalled = []
@@ -432,7 +445,7 @@ class TestLifecycle:
 
     def test_stop_finishes_an_in_flight_response(self, public, knobs):
         """A response already being sent completes: stop() is graceful."""
-        size = 32 * 1024 * 1024
+        size = 16 * 1024 * 1024  # larger than the socket buffers, so it is still being sent at stop()
         (public / "big.html").write_bytes(b"x" * size)
         server = start(public, knobs)
         with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
