@@ -231,6 +231,13 @@ def _render_xml(meta: FeedMeta, entries: tuple[Entry, ...]) -> tuple[bytes, byte
     return rss, atom
 
 
+def clear_caches() -> None:
+    """Forget remembered renders, so the next call really builds (tests use it to prove determinism)."""
+    _render_xml.cache_clear()
+    _render_json.cache_clear()
+    text_of.cache_clear()
+
+
 def _rfc3339(moment: datetime, tz: ZoneInfo) -> str:
     return moment.astimezone(tz).isoformat()
 
