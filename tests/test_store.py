@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from feedsvc.editions import match_items
 from feedsvc.errors import StoreError
 from feedsvc.events import (
     IssueHeld,
@@ -29,7 +30,7 @@ from feedsvc.events import (
 )
 from feedsvc.model import Issue, Item, ItemKind, Suspension, item_id
 from feedsvc.schema import STEPS
-from feedsvc.store import IssueRecord, Rejection, Store, match_items
+from feedsvc.store import IssueRecord, Rejection, Store
 
 TZ = ZoneInfo("Asia/Shanghai")
 D1, D2, D3 = date(2023, 9, 25), date(2023, 9, 27), date(2023, 9, 28)
