@@ -14,6 +14,7 @@ from feedsvc import feeds
 from feedsvc.model import Entry
 
 TEMPLATES = Path(__file__).parent / "templates"
+KIND_LABELS = {"article": "文章", "photo": "图片", "notice": "通知"}
 _WEEKDAYS_ZH = ("星期一", "星期二", "星期三", "星期四", "星期五", "星期六", "星期日")
 # (file name, MIME type, label) of the three formats every feed folder holds.
 FEED_FORMATS = (
@@ -45,6 +46,11 @@ def feed_links(folder_url: str, title: str) -> tuple[FeedLink, ...]:
 def section_feed_title(site_title: str, section: str) -> str:
     """A section feed's title, as readers list it next to the main feed."""
     return f"{feeds.clean(site_title)} · {feeds.clean(section)}"
+
+
+def kind_label(entry: Entry) -> str:
+    kind = entry.item.kind.value
+    return KIND_LABELS.get(kind, kind)
 
 
 def weekday(day: date) -> str:
@@ -110,14 +116,14 @@ class Pages:
     def issue(self, issue_date: date, entries: Sequence[Entry]) -> bytes:
         """One issue's page: its items in page order, each linking to its own page."""
         items = [
-            {"href": self._url + feeds.item_path(e.item.id), "kind": e.item.kind.value, "text": feeds.text_of(e.item)}
+            {"href": self._url + feeds.item_path(e.item.id), "kind": kind_label(e), "text": feeds.text_of(e.item)}
             for e in sorted(entries, key=lambda e: e.item.ordinal)
         ]
         return self._render(self._issue, alternates=self._site_feeds, issue_date=issue_date, items=items)
 
     def item(self, entry: Entry, section_slug: str | None) -> bytes:
         """An item's page (the feeds' item link); a sectioned item also advertises its section's feeds."""
-        item, text = entry.item, feeds.text_of(entry.item)
+        text = feeds.text_of(entry.item)
         section = text.section
         alternates = self._site_feeds
         if section and section_slug:
@@ -127,7 +133,7 @@ class Pages:
             self._item,
             alternates=alternates,
             text=text,
-            kind=item.kind.value,
+            kind=kind_label(entry),
             published=entry.published.astimezone(self._tz),
             updated=entry.updated.astimezone(self._tz),
             issue_date=entry.issue_date,
