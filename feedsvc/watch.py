@@ -124,6 +124,7 @@ class InboxWatcher:
         self._scan_requested = False
         self._inbox_lost = False
         self._stopping = False
+        self._wake_at = 0.0  # when the waiting worker will wake by itself (0: it is not waiting)
 
         # Owned by the worker thread (and by start() before the worker runs).
         self._observer: BaseObserver | None = None
@@ -205,22 +206,27 @@ class InboxWatcher:
                 self._make_ready(src)
             elif isinstance(event, FileCreatedEvent):
                 quiet = self._quiet_polls if self._polling else self._settle
-                self._pending[src] = _Pending(now + quiet)
+                self._set_pending(src, _Pending(now + quiet))
             elif isinstance(event, FileModifiedEvent):
                 quiet = self._quiet_polls if self._polling else self._writer_quiet
-                self._pending[src] = _Pending(now + quiet, writer=True)
+                self._set_pending(src, _Pending(now + quiet, writer=True))
             elif isinstance(event, FileOpenedEvent):
                 # Only a file still settling counts: an Opened on anything else is a reader (maybe our consumer).
                 entry = self._pending.get(src)
                 if entry is not None:
-                    entry.writer = True
-                    entry.deadline = max(entry.deadline, now + self._writer_quiet)
+                    self._set_pending(src, _Pending(max(entry.deadline, now + self._writer_quiet), writer=True))
             elif isinstance(event, FileDeletedEvent):
                 self._pending.pop(src, None)
             # FileClosedNoWriteEvent (readers, including us) and attribute changes mean nothing here.
 
     def _eligible(self, path: Path) -> bool:
         return path.parent == self.inbox and is_candidate(path.name)
+
+    def _set_pending(self, path: Path, entry: _Pending) -> None:
+        """Caller holds the lock. Wakes the worker only if it would otherwise sleep past this deadline."""
+        self._pending[path] = entry
+        if entry.deadline < self._wake_at:
+            self._cond.notify_all()
 
     def _make_ready(self, path: Path) -> None:
         """Queue `path` unless it is queued already. Caller holds the lock."""
@@ -245,7 +251,10 @@ class InboxWatcher:
                         path = self._ready.popleft()
                         self._queued.discard(path)
                         break
-                    self._cond.wait(self._seconds_to_next(now))
+                    timeout = self._seconds_to_next(now)
+                    self._wake_at = now + timeout
+                    self._cond.wait(timeout)
+                    self._wake_at = 0.0  # awake: no wake-up needed until the next wait
                 if self._stopping:
                     return
             if path is None:

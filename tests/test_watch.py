@@ -176,9 +176,12 @@ def test_file_moved_in_from_sibling_folder_is_reported_once(inbox, outside, run_
     calls = Calls()
     run_watcher(inbox, calls)
     (outside / "moved.txt").rename(inbox / "moved.txt")
+    moved = time.monotonic()
     calls.wait_count("moved.txt")
     quiet_period()
     assert [(p.name, size) for p, size, *_ in calls.items] == [("moved.txt", 700)]
+    # Ready after the settle time, not whenever the worker's next housekeeping tick (1 s) comes round.
+    assert calls.items[0][3] - moved < SETTLE + 0.5
 
 
 def test_append_later_is_reported_again(inbox, run_watcher) -> None:
