@@ -1,0 +1,163 @@
+"""One line of an issue → what it is on the page: page header, date, credit, byline, headline-like or body text.
+
+Classification looks at a single line; deciding what a headline-like line means (title, column tag,
+subhead, signature) needs its neighbours and is the parser's job.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from enum import Enum
+
+from feedsvc import bylines
+from feedsvc.cndates import FULL_DATE, WEEKDAY, cn_int, match_date
+
+MAX_HEADLINE = 40
+MAX_COLUMN_TAG = 8
+SENTENCE_END = "。！？!?…；;"
+CLOSERS = "”’」』》】)）"
+CLAUSE_MARKS = "，、,"
+
+_SPACE = re.compile(r"\s+")
+_PAGE = re.compile(r"第\s*[A-Za-zＡ-Ｚ]?\s*(?P<n>[0-9０-９]{1,3}|[一二三四五六七八九十]{1,3})\s*版")
+# Masthead furniture: serial numbers, page counts, registration numbers, lunar dates.
+_FURNITURE = re.compile(
+    r"总?第\s*[0-9０-９]+\s*期|今日\s*[0-9０-９一二三四五六七八九十]+\s*版|共\s*[0-9０-９]+\s*版"
+    r"|国内统一连续出版物号\S*|邮发代号\S*|CN\s*\d{2}\s*-\s*\d{4}\S*|农历\S{2,12}"
+)
+_META = re.compile(rf"^(?:(?:{_FURNITURE.pattern})[\s·|｜]*)+$")
+_WEEKDAY_RE = re.compile(WEEKDAY)
+_DECORATION = "■□●○◆◇★☆▲△▼▽◎※→·•【】[]「」"
+_MAX_HEADER_REST = 16
+_MAX_PAGE_NAME = 8
+_NOTICE_WORDS = re.compile("休刊|停刊|停报|出版")
+
+
+class Kind(Enum):
+    HEADER = "header"  # running page header or masthead date line: a page break
+    EDITOR = "editor"  # 责任编辑:XX
+    META = "meta"  # masthead furniture: 第1234期, 今日8版
+    DATE = "date"  # a line that is only a date: a signature or masthead
+    CREDIT = "credit"  # photo credit: 徐速绘 摄
+    BYLINE = "byline"  # (孙红丽), 本报记者 张华
+    SHORT = "short"  # headline-like: title, column tag, subhead or signature
+    BODY = "body"
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    kind: Kind
+    text: str  # as printed, whitespace collapsed
+    number: int  # 1-based line number in the file
+    page: int | None = None
+    date: date | None = None
+    names: tuple[str, ...] = ()
+
+
+def split_lines(text: str) -> list[Line]:
+    """Classify every non-blank line of a decoded issue."""
+    out = []
+    for number, raw in enumerate(text.split("\n"), 1):
+        line = _SPACE.sub(" ", raw).strip()
+        if line:
+            out.append(classify(line, number))
+    return out
+
+
+def classify(line: str, number: int = 0) -> Line:
+    """What one whitespace-collapsed, non-blank line is."""
+    if len(line) <= 60 and "。" not in line:
+        found = _header_or_date(line, number)
+        if found:
+            return found
+        if bylines.is_editor_credit(line):
+            return Line(Kind.EDITOR, line, number)
+        if _META.match(line):
+            return Line(Kind.META, line, number)
+        names = bylines.credit_names(line)
+        if names is not None:
+            return Line(Kind.CREDIT, line, number, names=names)
+        names = bylines.standalone_byline(line)
+        if names is not None:
+            return Line(Kind.BYLINE, line, number, names=names)
+    kind = Kind.SHORT if is_headline_like(line) else Kind.BODY
+    return Line(kind, line, number)
+
+
+def _header_or_date(line: str, number: int) -> Line | None:
+    m = FULL_DATE.search(line)
+    day = match_date(m) if m else None
+    page_m = _PAGE.search(line)
+    if day is None and page_m is None:
+        return None
+    rest = line
+    for part in (m, page_m, _WEEKDAY_RE.search(line)):
+        if part is not None:
+            rest = rest.replace(part.group(0), " ")
+    rest = _FURNITURE.sub(" ", rest).strip(" " + _DECORATION + ":：|｜-—·")
+    page = cn_int(page_m.group("n")) if page_m else None
+    weekday = _WEEKDAY_RE.search(line) is not None
+    if day is not None and not rest and page is None and not weekday:
+        return Line(Kind.DATE, line, number, date=day)
+    if any(ch in rest for ch in SENTENCE_END + CLAUSE_MARKS):
+        return None
+    if page is not None:
+        # The page name (要闻, 国际·观察) is short; with the date the paper's name may come too.
+        limit = _MAX_HEADER_REST if day is not None else _MAX_PAGE_NAME
+        return Line(Kind.HEADER, line, number, page=page, date=day) if len(rest) <= limit else None
+    # Without a page number only a dated weekday line, alone or with the paper's name, is a header;
+    # `2025年1月1日(星期三)休刊` is notice text.
+    if day is not None and weekday and (not rest or ("报" in rest and not _NOTICE_WORDS.search(rest))):
+        return Line(Kind.HEADER, line, number, date=day)
+    return None
+
+
+def ends_sentence(text: str) -> bool:
+    """True when text ends a sentence (ignoring closing quotes and brackets)."""
+    text = text.rstrip(CLOSERS)
+    return bool(text) and text[-1] in SENTENCE_END
+
+
+def is_headline_like(line: str) -> bool:
+    """Short, with no sentence punctuation at its end and no full stop inside: a title, tag or subhead."""
+    return (
+        len(line) <= MAX_HEADLINE
+        and "。" not in line
+        and not ends_sentence(line)
+        and line[-1] not in CLAUSE_MARKS + "：:"
+    )
+
+
+def has_clause_marks(line: str) -> bool:
+    return any(ch in line for ch in CLAUSE_MARKS)
+
+
+def column_tag(line: Line) -> str | None:
+    """The section name when a line can be a column tag (权威发布, 【评论】, ■民生调查), else None."""
+    if line.kind is not Kind.SHORT:
+        return None
+    tag = line.text.strip(_DECORATION + " ")
+    if not tag or len(tag) > MAX_COLUMN_TAG or " " in tag or any(not ch.isalnum() for ch in tag):
+        return None
+    return tag
+
+
+def masthead(lines: list[Line]) -> tuple[int, date | None, int | None]:
+    """Where the text starts after the masthead, the masthead's date and page (first lines only)."""
+    j, found, page, seen = 0, None, None, False
+    while j < min(len(lines), 8):
+        line = lines[j]
+        if line.kind in (Kind.HEADER, Kind.DATE, Kind.META):
+            found, page = found or line.date, page or line.page
+            seen = seen or line.kind is not Kind.META
+        elif not (  # the paper's name above its date line
+            line.kind is Kind.SHORT
+            and len(line.text) <= 20
+            and j + 1 < len(lines)
+            and lines[j + 1].kind in (Kind.HEADER, Kind.DATE, Kind.META)
+        ):
+            break
+        j += 1
+    return (j, found, page) if seen else (0, None, None)
