@@ -5,12 +5,14 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
+import time
 from pathlib import Path
 
 TEMP_SUFFIX = ".tmp"
 
 
-def _fsync_dir(folder: Path) -> None:
+def fsync_dir(folder: Path) -> None:
+    """Make the renames done in `folder` durable."""
     # The rename lives in the directory entry; without this a power cut can undo it.
     fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
     try:
@@ -30,12 +32,13 @@ def holds(path: Path, data: bytes) -> bool:
         return False
 
 
-def write_atomic(path: Path, data: bytes) -> bool:
+def write_atomic(path: Path, data: bytes, *, sync_dir: bool = True) -> bool:
     """Replace `path` with `data` unless it already holds exactly those bytes; True when written.
 
     The temp file sits in the same folder (so `os.replace` is a rename on one file system) under a
     dot-prefixed name the server never serves. On any failure the temp file is removed, the old
-    file stays in place and the exception propagates.
+    file stays in place and the exception propagates. A caller writing several files into one
+    folder may pass `sync_dir=False` and call `fsync_dir` once at the end (one journal commit).
     """
     if holds(path, data):
         return False  # keep mtime, and with it the server's ETag and Last-Modified
@@ -55,7 +58,8 @@ def write_atomic(path: Path, data: bytes) -> bool:
         with contextlib.suppress(FileNotFoundError):
             Path(tmp).unlink()
         raise
-    _fsync_dir(path.parent)
+    if sync_dir:
+        fsync_dir(path.parent)
     return True
 
 
@@ -65,16 +69,21 @@ def remove(path: Path) -> bool:
         path.unlink()
     except FileNotFoundError:
         return False
-    _fsync_dir(path.parent)
+    fsync_dir(path.parent)
     return True
 
 
-def sweep_temp_files(root: Path) -> list[Path]:
-    """Remove temp files a killed process left under `root` (only ours: dot-prefixed, `.tmp`)."""
+def sweep_temp_files(root: Path, older_than: float = 60.0) -> list[Path]:
+    """Remove temp files a killed process left under `root` (only ours: dot-prefixed, `.tmp`).
+
+    A live write keeps its temp file for milliseconds; the age limit spares the in-flight writes of
+    another process (a `build` run next to the service) that shares the folder.
+    """
     removed = []
+    limit = time.time() - older_than
     for stale in root.rglob(f".*{TEMP_SUFFIX}"):
-        if stale.is_file():
-            with contextlib.suppress(FileNotFoundError):
+        with contextlib.suppress(FileNotFoundError):
+            if stale.is_file() and stale.stat().st_mtime < limit:
                 stale.unlink()
                 removed.append(stale)
     return removed

@@ -18,7 +18,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from feedsvc import feeds
-from feedsvc.atomic import holds, remove, sweep_temp_files, write_atomic
+from feedsvc.atomic import fsync_dir, holds, remove, sweep_temp_files, write_atomic
 from feedsvc.model import Entry
 from feedsvc.pages import Pages, section_feed_title
 
@@ -64,7 +64,7 @@ def _gz_holds(gz_path: Path, data: bytes) -> bool:
 
 
 def write_feed_file(path: Path, data: bytes) -> list[Path]:
-    """Write a feed and its pre-compressed sibling; the paths that changed.
+    """Write a feed and its pre-compressed sibling; the paths that changed. The caller syncs the folder.
 
     The server hands `x.gz` to every client that accepts gzip (nearly all feed readers) whenever it
     exists, so the .gz goes first: the stale window then only affects identity clients, for one
@@ -75,9 +75,9 @@ def write_feed_file(path: Path, data: bytes) -> list[Path]:
     if holds(path, data) and _gz_holds(gz_path, data):
         return []  # the common rebuild: checking is far cheaper than compressing again
     written = []
-    if write_atomic(gz_path, gzip.compress(data, compresslevel=GZIP_LEVEL, mtime=0)):
+    if write_atomic(gz_path, gzip.compress(data, compresslevel=GZIP_LEVEL, mtime=0), sync_dir=False):
         written.append(gz_path)
-    if write_atomic(path, data):
+    if write_atomic(path, data, sync_dir=False):
         written.append(path)
     return written
 
@@ -119,9 +119,14 @@ class Publisher:
             skip_days=timing.skip_days,
         )
         rss, atom = feeds.render_xml(meta, entries)
-        written = write_feed_file(self._public / folder / "rss.xml", rss)
-        written += write_feed_file(self._public / folder / "atom.xml", atom)
-        written += write_feed_file(self._public / folder / "feed.json", feeds.render_json(meta, entries))
+        target = self._public / folder
+        written: list[Path] = []
+        try:
+            for name, data in (("rss.xml", rss), ("atom.xml", atom), ("feed.json", feeds.render_json(meta, entries))):
+                written += write_feed_file(target / name, data)
+        finally:
+            if written:  # one directory sync for the six files, also when a later write failed
+                fsync_dir(target)
         return written
 
     def publish_item(self, entry: Entry) -> list[Path]:

@@ -7,6 +7,7 @@ import gzip
 import os
 import re
 import stat
+import time
 from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -208,11 +209,18 @@ class TestAtomicity:
         assert names(publisher.publish_feeds(entries, TIMING), public) == ["rss.xml.gz"]
 
     def test_temp_files_of_a_killed_process_are_swept_at_start(self, public):
+        """Old leftovers go; a fresh temp file may be another process's write in flight and stays."""
         (public / "items").mkdir(parents=True)
         leftover = public / "items" / ".a.html.x1y2.tmp"
         leftover.write_bytes(b"half")
+        an_hour_ago = time.time() - 3600
+        os.utime(leftover, (an_hour_ago, an_hour_ago))
+        in_flight = public / ".rss.xml.k3j4.tmp"
+        in_flight.write_bytes(b"writing")
         keep = public / "items" / "a.html"
         keep.write_bytes(b"page")
+        os.utime(keep, (an_hour_ago, an_hour_ago))
         Publisher(public, SITE)
         assert not leftover.exists()
+        assert in_flight.exists()
         assert keep.read_bytes() == b"page"
