@@ -1,4 +1,6 @@
-"""Entries → feed bytes: RSS 2.0 and Atom 1.0 through feedgen, JSON Feed 1.1 by hand; plus the URL layout.
+"""Entries → feed bytes: RSS 2.0 and Atom 1.0 through feedgen, JSON Feed 1.1 by hand.
+
+Also home to what feeds and pages share: the cleaned text of an item (`text_of`) and the URL layout.
 
 Every timestamp comes from the entries (never the clock) and every collection is emitted in a fixed
 order, so the same entries always give the same bytes.
@@ -35,7 +37,7 @@ UNTITLED = "(无标题)"
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 _SPACES = re.compile(r"\s+")
 _SAFE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
-_SENTENCE_END = "。!?;!?;…"
+_SENTENCE_END = "\u3002\uff01\uff1f\uff1b!?;\u2026"  # 。!?; in full and half width, and …
 
 # feedgen's formatRFC2822 flips the process-wide locale while it formats a date, so two feed
 # builds in two threads could corrupt each other's dates: builds take turns.

@@ -298,10 +298,11 @@ class TestText:
         item = make_entry(date(2023, 9, 27), 1, "t", subheads=("甲", "乙"), paragraphs=("一。", "乙", "二。")).item
         assert text_of(item).blocks == (("h3", "甲"), ("p", "一。"), ("h3", "乙"), ("p", "二。"))
 
-    def test_lede_is_cut_at_a_sentence_end_near_120_characters(self):
-        paragraph = "这是一句话。" * 30  # 6 characters per sentence, 180 in all
+    @pytest.mark.parametrize("stop", ["\u3002", "\uff01", "\uff1f", "!"])  # 。!? in full width, ! in half
+    def test_lede_is_cut_at_a_sentence_end_near_120_characters(self, stop):
+        paragraph = f"这是一句话{stop}" * 30  # 6 characters per sentence, 180 in all
         text = text_of(make_entry(date(2023, 9, 27), 1, "t", paragraphs=(paragraph,)).item)
-        assert text.lede == "这是一句话。" * 20
+        assert text.lede == f"这是一句话{stop}" * 20
 
     def test_lede_without_a_sentence_end_is_cut_with_an_ellipsis(self):
         text = text_of(make_entry(date(2023, 9, 27), 1, "t", paragraphs=("字" * 300,)).item)
