@@ -83,7 +83,11 @@ def write_feed_file(path: Path, data: bytes) -> list[Path]:
 
 
 class Publisher:
-    """Writes public/ for one site. Safe to call from several threads (feed builds take a lock)."""
+    """Writes public/ for one site.
+
+    Feed builds are serialised inside (feedgen flips the process locale); callers serialise publishes
+    that write the same files, as the last rename wins.
+    """
 
     def __init__(self, public: Path, site: Site) -> None:
         if not site.url.endswith("/"):
