@@ -213,5 +213,12 @@ class ServerThread:
         self._ready.set()
         try:
             await self._stop_event.wait()
+            # Stop accepting, then let just-accepted sockets reach aiohttp's request loop: asyncio connects
+            # the protocol one task after accept, and aiohttp starts reading one task later. A connection
+            # caught in between misses cleanup()'s close and holds stop() for the whole timeout.
+            for site in list(runner.sites):
+                await site.stop()
+            for _ in range(2):
+                await asyncio.sleep(0)
         finally:
             await runner.cleanup()
