@@ -8,6 +8,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
 from datetime import datetime
+from email.message import Message
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -52,13 +53,14 @@ def _daemon(tmp_path: Path) -> Iterator[Daemon]:
     daemon.stop()
 
 
-def fetch(url: str, headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
+def fetch(url: str, headers: dict[str, str] | None = None) -> tuple[int, Message, bytes]:
+    """GET `url`; the headers come back as a case-insensitive message."""
     request = urllib.request.Request(url, headers=headers or {})
     try:
         with urllib.request.urlopen(request, timeout=5) as response:
-            return response.status, dict(response.headers), response.read()
+            return response.status, response.headers, response.read()
     except urllib.error.HTTPError as err:
-        return err.code, dict(err.headers), err.read()
+        return err.code, err.headers, err.read()
 
 
 def test_empty_feeds_before_the_first_issue(daemon: Daemon) -> None:
