@@ -130,7 +130,8 @@ class InboxWatcher:
         self._observer: BaseObserver | None = None
         self._watch: ObservedWatch | None = None
         self._identity: tuple[int, int] | None = None
-        self._warned_missing = False
+        self._last_warning: str | None = None
+        self._scan_failed = False
         self._next_check = 0.0
         self._next_rescan = float("inf")
 
@@ -145,7 +146,7 @@ class InboxWatcher:
         if self._worker is not None:
             raise RuntimeError("InboxWatcher.start() called twice")
         self._attach_overflow_hook()
-        self._observer = PollingObserver(timeout=self._poll_seconds) if self._polling else Observer()
+        self._observer = self._make_observer()
         self._observer.start()
         self._check_inbox()  # the watch goes up before the scan, so nothing falls in between
         # Scan here, not on the worker: once start() returns, every file present then is queued, and a file
@@ -160,6 +161,16 @@ class InboxWatcher:
             self._next_rescan = now + self._rescan_seconds
         self._worker = threading.Thread(target=self._run, name=_WORKER_NAME, daemon=True)
         self._worker.start()
+
+    def _make_observer(self) -> BaseObserver:
+        if not self._polling:
+            try:
+                return Observer()
+            except OSError as exc:  # e.g. the per-user inotify instance limit
+                log.warning("inotify unavailable (%s); polling inbox %s every %s s instead",
+                            exc, self.inbox, self._poll_seconds)
+                self._polling = True
+        return PollingObserver(timeout=self._poll_seconds)
 
     def stop(self) -> None:
         """Stop watching; waits for the `on_ready` call in progress. Files still pending are dropped."""
@@ -281,6 +292,9 @@ class InboxWatcher:
         if lost or now >= self._next_check:
             self._next_check = now + _INBOX_CHECK_SECONDS
             self._check_inbox(lost=lost)
+            if self._scan_failed:  # retried at this pace, not in a tight loop
+                self._scan_failed = False
+                self.rescan()
         if now >= self._next_rescan and self._rescan_seconds is not None:
             self._next_rescan = now + self._rescan_seconds
             self.rescan()
@@ -308,10 +322,9 @@ class InboxWatcher:
                 names = sorted(
                     e.name for e in entries if is_candidate(e.name) and not e.is_dir(follow_symlinks=False)
                 )
-        except OSError as exc:
-            log.warning("cannot list inbox %s: %s", self.inbox, exc)
-            with self._cond:
-                self._inbox_lost = True
+        except OSError as exc:  # vanished (the inbox check will notice) or unreadable
+            self._warn_once(f"cannot list inbox {self.inbox}: {exc}; retrying")
+            self._scan_failed = True
             return
         with self._cond:
             for name in names:
@@ -329,24 +342,28 @@ class InboxWatcher:
             if identity is not None:
                 log.warning("inbox %s was deleted or replaced; watching the new one", self.inbox)
         if identity is None:
-            if not self._warned_missing:
-                log.warning("inbox %s does not exist; waiting for it", self.inbox)
-                self._warned_missing = True
+            self._warn_once(f"inbox {self.inbox} does not exist; waiting for it")
             return
         assert self._observer is not None
         try:
             self._watch = self._observer.schedule(
                 _Recorder(self._record), str(self.inbox), recursive=False, follow_symlink=True
             )
-        except OSError as exc:  # vanished again in between, or out of inotify watches
-            log.warning("cannot watch inbox %s: %s; retrying", self.inbox, exc)
+        except OSError as exc:  # vanished again in between, unreadable, or out of inotify watches
+            self._warn_once(f"cannot watch inbox {self.inbox}: {exc}; retrying")
             return
         self._identity = identity
-        if self._warned_missing:
-            log.info("inbox %s exists again; watching it", self.inbox)
-            self._warned_missing = False
+        if self._last_warning is not None:
+            log.info("inbox %s is back; watching it", self.inbox)
+            self._last_warning = None
         with self._cond:
             self._scan_requested = True
+
+    def _warn_once(self, message: str) -> None:
+        """Log a problem once, not on every retry; a successful watch re-arms it."""
+        if message != self._last_warning:
+            log.warning("%s", message)
+            self._last_warning = message
 
     def _emitter_alive(self) -> bool:
         # The inotify and polling emitters stop themselves when the watched directory is deleted.

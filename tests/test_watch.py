@@ -158,6 +158,38 @@ def test_slow_chunked_write_is_reported_once_complete(inbox, run_watcher) -> Non
     assert [(p.name, size) for p, size, *_ in calls.items] == [("slow.txt", 3000)]
 
 
+def test_writer_that_never_closes_is_reported_after_a_quiet_spell(inbox, run_watcher) -> None:
+    """A writer at work (Opened/Modified, no Closed yet) is not cut short by the settle time; if its Closed
+    never comes, the file is still reported after a longer quiet spell, and the late Closed reports it again."""
+    calls = Calls()
+    run_watcher(inbox, calls)
+    f = (inbox / "held.txt").open("wb")
+    try:
+        f.write(b"h" * 100)
+        f.flush()
+        written = time.monotonic()
+        calls.wait_count("held.txt")
+        waited = calls.items[0][3] - written
+        assert [(p.name, size) for p, size, *_ in calls.items] == [("held.txt", 100)]
+        assert waited > 10 * SETTLE  # the writer was given the long quiet period, not the settle time
+    finally:
+        f.close()
+    calls.wait_count("held.txt", 2)
+
+
+def test_symlinked_inbox_is_watched(tmp_path, run_watcher) -> None:
+    """An inbox path that is a symlink to a folder is watched; paths are reported under the given name."""
+    real = tmp_path / "real-inbox"
+    real.mkdir()
+    link = tmp_path / "inbox-link"
+    link.symlink_to(real)
+    calls = Calls()
+    run_watcher(link, calls)
+    (real / "via-link.txt").write_text("x")
+    calls.wait_count("via-link.txt")
+    assert calls.items[0][0] == link / "via-link.txt"
+
+
 def test_temp_file_renamed_into_place_reports_final_name_only(inbox, run_watcher) -> None:
     """The os.replace / rsync style: nothing for the temp name, one call for the final name."""
     calls = Calls()
@@ -196,6 +228,17 @@ def test_append_later_is_reported_again(inbox, run_watcher) -> None:
     calls.wait_count("grow.txt", 2)
     quiet_period()
     assert [size for _, size, *_ in calls.items] == [10, 20]
+
+
+def test_reading_a_file_does_not_make_it_ready_again(inbox, run_watcher) -> None:
+    """Readers (the consumer itself, a backup tool) fire Opened and ClosedNoWrite: no new call."""
+    calls = Calls(then=lambda p: p.read_bytes())
+    run_watcher(inbox, calls)
+    (inbox / "read.txt").write_text("x")
+    calls.wait_count("read.txt")
+    (inbox / "read.txt").read_bytes()
+    quiet_period()
+    assert calls.names == ["read.txt"]
 
 
 def test_ignored_names_and_sub_folders_are_never_reported(inbox, outside, run_watcher) -> None:
