@@ -202,10 +202,10 @@ class Service:
             self.publish()
 
     def publish(self, *, everything: bool = False) -> None:
-        """Bring public/ in step with the store: feeds first (what readers poll), then the changed pages.
+        """Bring public/ in step with the store: item pages, then the feeds that link to them, then issue pages.
 
-        An issue's page is written last, after its item pages: its presence marks the issue as fully published,
-        which is what `recover` checks after a crash.
+        Pages come before whatever links to them, so a reader never follows a link to a 404. An issue's page is
+        written after its items and the feeds: its presence marks the issue as fully published (`recover`).
         """
         with self._lock:
             now = self.clock()
@@ -220,15 +220,16 @@ class Service:
             sections = set(self.store.sections()) if everything else {
                 e.item.section for entries in pages.values() for e in entries if e.item.section
             }
+            for entries in pages.values():
+                for entry in entries:
+                    self.publisher.publish_item(entry)
             for section in sorted(sections):
                 entries = self.store.entries(now, limit=limit, withheld=withheld, section=section)
                 self.publisher.publish_feeds(entries, timing, section=section)
             self.publisher.publish_feeds(self.store.entries(now, limit=limit, withheld=withheld), timing)
-            self.publisher.publish_index(self._index_view(now))
             for day, entries in pages.items():
-                for entry in entries:
-                    self.publisher.publish_item(entry)
                 self.publisher.publish_issue(day, entries)
+            self.publisher.publish_index(self._index_view(now))
 
     def _index_view(self, now: datetime) -> IndexView:
         issues = [(r.issue_date, r.item_count) for r in self.store.issues(limit=INDEX_ISSUES * 2)
