@@ -35,7 +35,7 @@ _CREDIT_LINE = re.compile(r"^(?P<pre>[^()（）]{0,20}?)\s*[(（](?P<inner>[^()�
 _IMAGE_PREFIX = re.compile(r"^(?:图|图片|摄影)\s*[/／:：]\s*(?P<who>.{1,30})$")
 _SOURCE_ONLY = re.compile(rf"^[(（]?\s*(?:资料图片|资料图|{_AGENCY}发|[^()（）]{{1,12}}供图)\s*[)）]?$")
 _DATELINE = re.compile(
-    rf"^(?P<lead>(?:据)?{_AGENCY}[{HAN}0-9０-９\s]{{0,14}}?(?:电|讯|综合消息|消息))\s*"
+    rf"^(?P<lead>(?:据)?{_AGENCY}[{HAN}0-9０-９\s]{{0,14}}?(?:电|讯|综合消息))\s*"
     r"(?:[(（](?P<by>[^()（）]{1,60})[)）])?"
 )
 _EDITOR = re.compile(
@@ -56,7 +56,7 @@ def byline_names(text: str) -> tuple[str, ...] | None:
     for token in tokens:
         if _ROLE.fullmatch(token):
             continue
-        name = token if _NAME.fullmatch(token) else _glued_name(token)
+        name = _glued_name(token) or (token if _NAME.fullmatch(token) else None)
         if name is None or name in _NOT_NAMES:
             return None
         names.append(name)
@@ -64,8 +64,9 @@ def byline_names(text: str) -> tuple[str, ...] | None:
 
 
 def _glued_name(token: str) -> str | None:
+    """`记者张三` → `张三`; one-character roles (文, 图) are too common inside names to split on."""
     m = _GLUED.fullmatch(token)
-    return m.group("name") if m else None
+    return m.group("name") if m and len(m.group("role")) >= 2 else None
 
 
 def standalone_byline(line: str) -> tuple[str, ...] | None:

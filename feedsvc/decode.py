@@ -18,8 +18,8 @@ _UNSUPPORTED_BOMS = ((b"\xff\xfe", "UTF-16/32"), (b"\xfe\xff", "UTF-16"), (b"\x0
 # Breaks other than LF that text tools produce; all become LF so that lines are lines.
 _BREAKS = re.compile("\r\n|[\r\x0b\x0c\x85\u2028\u2029]")
 # XML 1.0 forbids C0 controls except TAB/LF/CR, and U+FFFE/U+FFFF; DEL and C1 are legal but never
-# meaningful in a newspaper text and upset some readers, so they go too. U+FEFF inside text is a stray BOM.
-_CONTROLS = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x9f\ufffe\uffff\ufeff]")
+# meaningful in a newspaper text and upset some readers, so they go too.
+_CONTROLS = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
 _FORBIDDEN = re.compile("[\x00-\x08\x0e-\x1f\ufffe\uffff]")
 
 # Above these shares the input is data, not a text with a few stray bytes.
@@ -47,7 +47,7 @@ def decode(data: bytes, source: str) -> Decoded:
     if nuls > _MAX_NUL_SHARE * len(data):
         raise ParseError(source, f"not text (binary data: {nuls} NUL bytes in {len(data)})")
     raw, encoding = _decode_bytes(data, source)
-    text = _BREAKS.sub("\n", raw)
+    text = _BREAKS.sub("\n", raw).replace("\ufeff", "")  # a BOM inside the text is a stray from concatenation
     controls = len(_CONTROLS.findall(text))
     warnings: list[str] = []
     if controls:
