@@ -123,7 +123,9 @@ def make_app(public: Path, *, max_age: MaxAge, status: Status) -> web.Applicatio
         return web.FileResponse(path, headers={hdrs.CONTENT_TYPE: ctype, hdrs.VARY: hdrs.ACCEPT_ENCODING})
 
     async def serve_status(request: web.Request) -> web.Response:
-        body = json.dumps(status(), ensure_ascii=False, default=_jsonable)
+        # status() reads the store, which an ingestion may hold for a moment: keep the event loop free meanwhile.
+        info = await asyncio.get_running_loop().run_in_executor(None, status)
+        body = json.dumps(info, ensure_ascii=False, default=_jsonable)
         return web.Response(
             text=body, content_type="application/json", charset="utf-8",
             headers={hdrs.CACHE_CONTROL: "no-cache"},

@@ -61,6 +61,8 @@ class Service:
         self._dirty: set[date] = set()
         self._released_through = clock()
         self.calendar = self._load_calendar()
+        # Issue dates held in memory: max_age() runs on every HTTP request and must not wait on the store.
+        self._dates = {r.issue_date for r in self.store.issues()}
         self._on_schedule_change: Callable[[], None] = lambda: None
         self._wire()
 
@@ -77,6 +79,7 @@ class Service:
 
     def _wire(self) -> None:
         self.bus.subscribe(Event, log_event)
+        self.bus.subscribe(IssueReceived, lambda e: self._dates.add(e.issue_date))
         self.bus.subscribe(IssueReceived, self._hold_if_suspended)
         self.bus.subscribe(SuspensionDeclared, self._reload_calendar)
         self.bus.subscribe(SuspensionWithdrawn, self._reload_calendar)
@@ -242,7 +245,7 @@ class Service:
     # --- what readers and operators see --------------------------------------------------------------------
 
     def max_age(self) -> int:
-        return self.calendar.max_age(self.clock(), lambda d: self.store.issue(d) is not None)
+        return self.calendar.max_age(self.clock(), self._dates.__contains__)
 
     def status(self) -> dict[str, Any]:
         return status_view.status(self.store, self.calendar, self.clock())
