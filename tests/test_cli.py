@@ -1,0 +1,175 @@
+"""The command line, run as a user runs it: the installed `feedsvc` script in a subprocess."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import feedparser
+import pytest
+from conftest import issue_text
+
+FEEDSVC = [sys.executable, "-m", "feedsvc"]
+NOW = "2023-09-28T09:00:00+08:00"
+
+
+def feedsvc(*args: str, env: dict[str, str] | None = None, check: bool = True) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run([*FEEDSVC, *args], capture_output=True, text=True, timeout=60,
+                            env={**os.environ, "FEEDSVC_NOW": NOW, **(env or {})})
+    if check:
+        assert result.returncode == 0, result.stderr
+    return result
+
+
+def test_parse_json_has_the_documented_shape(seed_path: Path) -> None:
+    issue = json.loads(feedsvc("parse", "--json", str(seed_path)).stdout)
+    assert issue["source"] == seed_path.name
+    assert issue["encoding"] == "utf-8"
+    assert issue["issue_date"] == "2023-09-27"
+    assert [item["ordinal"] for item in issue["items"]] == [1, 2, 3, 4, 5]
+    assert [item["kind"] for item in issue["items"]] == ["article", "article", "article", "photo", "notice"]
+    assert issue["items"][0]["section"] == "权威发布"
+    assert issue["items"][0]["authors"] == ["章斐然", "王震"]
+    assert len(issue["items"][0]["subheads"]) == 3
+    assert issue["suspension"]["resume"] == "2023-10-13"
+    assert issue["suspension"]["declared_count"] == 6
+    assert isinstance(issue["warnings"], list)
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        (b"", "empty"),
+        (b"\x00\x01\x02\xff" * 64, "text"),
+        ("今天天气很好。\n".encode(), "date"),
+    ],
+)
+def test_parse_errors_are_one_line_naming_the_file(tmp_path: Path, content: bytes, reason: str) -> None:
+    bad = tmp_path / "bad-issue.txt"
+    bad.write_bytes(content)
+    result = feedsvc("parse", str(bad), check=False)
+    assert result.returncode != 0
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "bad-issue.txt" in lines[0] and reason in lines[0].lower()
+    assert "Traceback" not in result.stderr
+
+
+def test_ingest_build_status_and_release(tmp_path: Path, seed_path: Path) -> None:
+    data = tmp_path / "var"
+    archive = tmp_path / "archive"
+    archive.mkdir()
+    shutil.copy(seed_path, archive)
+    (archive / "2023-10-04.txt").write_text(issue_text(date(2023, 10, 4), "节日特刊 假期见闻"))
+    (archive / "broken.txt").write_bytes(b"\xff\xfe\x00" * 100)
+    result = feedsvc("ingest", "--data", str(data), *map(str, sorted(archive.iterdir())),
+                     env={"FEEDSVC_NOW": "2023-10-04T09:00:00+08:00"})
+    assert "2 of 3" in result.stdout
+
+    info = json.loads(feedsvc("status", "--json", "--data", str(data)).stdout)
+    assert info["issue_count"] == 2
+    assert info["last_issue"] == "2023-10-04"
+    assert info["next_expected"] == "2023-10-13"
+    assert info["held"][0]["issue_date"] == "2023-10-04"
+    assert [r["file"] for r in info["rejected"]] == ["broken.txt"]
+    assert info["missing"] == []
+    rss = feedparser.parse((data / "public" / "rss.xml").read_bytes())
+    assert len(rss.entries) == 5 and not rss.bozo
+
+    feedsvc("release", "2023-10-04", "--data", str(data), env={"FEEDSVC_NOW": "2023-10-04T09:00:00+08:00"})
+    rss = feedparser.parse((data / "public" / "rss.xml").read_bytes())
+    assert rss.entries[0].title == "节日特刊 假期见闻"
+
+    (data / "public" / "rss.xml").unlink()
+    feedsvc("build", "--data", str(data), env={"FEEDSVC_NOW": "2023-10-04T09:00:00+08:00"})
+    assert len(feedparser.parse((data / "public" / "rss.xml").read_bytes()).entries) == 6
+    assert "next expected" in feedsvc("status", "--data", str(data)).stdout
+
+
+def test_release_of_an_unknown_date_is_a_clear_error(tmp_path: Path) -> None:
+    result = feedsvc("release", "2023-10-04", "--data", str(tmp_path / "var"), check=False)
+    assert result.returncode != 0 and "2023-10-04" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_bad_config_names_the_key(tmp_path: Path) -> None:
+    config = tmp_path / "bad.toml"
+    config.write_text('[paper]\nweekdays = ["mon", "funday"]\n')
+    result = feedsvc("status", "--config", str(config), "--data", str(tmp_path), check=False)
+    assert result.returncode != 0 and "paper.weekdays" in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.fixture(name="running")
+def _running(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], str, Path]]:
+    """`feedsvc run` on a free loopback port with a temp inbox; yields (process, base URL, inbox)."""
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    proc = start_service(inbox, tmp_path / "var")
+    yield proc
+    if proc[0].poll() is None:
+        proc[0].kill()
+        proc[0].wait()
+
+
+def start_service(inbox: Path, data: Path) -> tuple[subprocess.Popen[str], str, Path]:
+    proc = subprocess.Popen(
+        [*FEEDSVC, "run", "--inbox", str(inbox), "--data", str(data), "--port", "0"],
+        stderr=subprocess.PIPE, text=True, env={**os.environ, "FEEDSVC_NOW": NOW},
+    )
+    deadline = time.monotonic() + 20
+    assert proc.stderr is not None
+    while time.monotonic() < deadline:
+        line = proc.stderr.readline()
+        found = re.search(r"on (http://127\.0\.0\.1:\d+/)", line)
+        if found:
+            return proc, found.group(1), inbox
+        assert line or proc.poll() is None, "service exited before serving"
+    raise AssertionError("service did not report its address")
+
+
+def wait_for_entries(url: str, count: int, timeout: float = 15) -> feedparser.FeedParserDict:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        parsed = feedparser.parse(url + "rss.xml")
+        if len(parsed.get("entries", [])) >= count:
+            return parsed
+        time.sleep(0.05)
+    raise AssertionError(f"feed did not reach {count} entries")
+
+
+def test_sigterm_stops_the_service_cleanly(running: tuple[subprocess.Popen[str], str, Path],
+                                           seed_bytes: bytes) -> None:
+    proc, url, inbox = running
+    (inbox / "seed.txt").write_bytes(seed_bytes)
+    wait_for_entries(url, 5)
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=20) == 0
+
+
+def test_kill_9_then_restart_loses_nothing(tmp_path: Path, seed_bytes: bytes) -> None:
+    inbox, data = tmp_path / "inbox", tmp_path / "var"
+    inbox.mkdir()
+    proc, url, _ = start_service(inbox, data)
+    (inbox / "seed.txt").write_bytes(seed_bytes)
+    wait_for_entries(url, 5)
+    (inbox / "2023-09-25.txt").write_text(issue_text(date(2023, 9, 25), "周一要闻 城市更新"))
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    proc, url, _ = start_service(inbox, data)
+    try:
+        parsed = wait_for_entries(url, 6)
+        assert not parsed.bozo
+        titles = [e.title for e in parsed.entries]
+        assert len(titles) == len(set(titles)) == 6
+        assert not [p for p in data.rglob(".*") if p.is_file()], "temp files left behind"
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=20) == 0
