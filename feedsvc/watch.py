@@ -20,7 +20,6 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 from watchdog.events import (
@@ -58,14 +57,6 @@ def is_candidate(name: str) -> bool:
     return not name.lower().endswith(_IGNORED_SUFFIXES)
 
 
-@dataclass
-class _Pending:
-    """A file seen being created or written that is not ready yet."""
-
-    deadline: float  # time.monotonic() at which it is ready unless more activity is seen
-    writer: bool = False  # Opened/Modified seen: wait for Closed rather than the short settle
-
-
 class _Recorder(FileSystemEventHandler):
     """Runs on watchdog's dispatcher thread: hands each event to the watcher, which only records it."""
 
@@ -82,10 +73,25 @@ class _OverflowHook(logging.Handler):
     def __init__(self, rescan: Callable[[], None]) -> None:
         super().__init__(level=logging.WARNING)
         self._rescan = rescan
+        self._logger = logging.getLogger(_OVERFLOW_LOGGER)
+        self._restore_level: int | None = None
 
     def emit(self, record: logging.LogRecord) -> None:
         if "queue overflowed" in record.getMessage():
             self._rescan()
+
+    def attach(self) -> None:
+        # If the application silenced watchdog's warnings, the overflow record would never reach us.
+        if self._logger.getEffectiveLevel() > logging.WARNING:
+            self._restore_level = self._logger.level
+            self._logger.setLevel(logging.WARNING)
+        self._logger.addHandler(self)
+
+    def detach(self) -> None:
+        self._logger.removeHandler(self)
+        if self._restore_level is not None:
+            self._logger.setLevel(self._restore_level)
+            self._restore_level = None
 
 
 class InboxWatcher:
@@ -118,7 +124,7 @@ class InboxWatcher:
 
         # Everything below the condition's lock is shared with the dispatcher thread and the overflow hook.
         self._cond = threading.Condition()
-        self._pending: dict[Path, _Pending] = {}
+        self._pending: dict[Path, float] = {}  # not ready yet: monotonic time it is ready unless more happens
         self._ready: deque[Path] = deque()
         self._queued: set[Path] = set()
         self._scan_requested = False
@@ -137,7 +143,6 @@ class InboxWatcher:
 
         self._worker: threading.Thread | None = None
         self._overflow_hook = _OverflowHook(self.rescan)
-        self._restore_level: int | None = None
 
     # -- public API -------------------------------------------------------------------------------------
 
@@ -145,7 +150,7 @@ class InboxWatcher:
         """Watch the inbox (or wait for it to appear) and queue every eligible file in it; returns at once."""
         if self._worker is not None:
             raise RuntimeError("InboxWatcher.start() called twice")
-        self._attach_overflow_hook()
+        self._overflow_hook.attach()
         self._observer = self._make_observer()
         self._observer.start()
         self._check_inbox()  # the watch goes up before the scan, so nothing falls in between
@@ -184,7 +189,7 @@ class InboxWatcher:
             self._observer.stop()
             if self._observer.is_alive():
                 self._observer.join()
-        self._detach_overflow_hook()
+        self._overflow_hook.detach()
 
     def rescan(self) -> None:
         """Queue every eligible file in the inbox again (done by the worker thread, soon)."""
@@ -217,15 +222,15 @@ class InboxWatcher:
                 self._make_ready(src)
             elif isinstance(event, FileCreatedEvent):
                 quiet = self._quiet_polls if self._polling else self._settle
-                self._set_pending(src, _Pending(now + quiet))
+                self._set_pending(src, now + quiet)
             elif isinstance(event, FileModifiedEvent):
                 quiet = self._quiet_polls if self._polling else self._writer_quiet
-                self._set_pending(src, _Pending(now + quiet, writer=True))
+                self._set_pending(src, now + quiet)
             elif isinstance(event, FileOpenedEvent):
                 # Only a file still settling counts: an Opened on anything else is a reader (maybe our consumer).
-                entry = self._pending.get(src)
-                if entry is not None:
-                    self._set_pending(src, _Pending(max(entry.deadline, now + self._writer_quiet), writer=True))
+                deadline = self._pending.get(src)
+                if deadline is not None:
+                    self._set_pending(src, max(deadline, now + self._writer_quiet))
             elif isinstance(event, FileDeletedEvent):
                 self._pending.pop(src, None)
             # FileClosedNoWriteEvent (readers, including us) and attribute changes mean nothing here.
@@ -233,10 +238,10 @@ class InboxWatcher:
     def _eligible(self, path: Path) -> bool:
         return path.parent == self.inbox and is_candidate(path.name)
 
-    def _set_pending(self, path: Path, entry: _Pending) -> None:
+    def _set_pending(self, path: Path, deadline: float) -> None:
         """Caller holds the lock. Wakes the worker only if it would otherwise sleep past this deadline."""
-        self._pending[path] = entry
-        if entry.deadline < self._wake_at:
+        self._pending[path] = deadline
+        if deadline < self._wake_at:
             self._cond.notify_all()
 
     def _make_ready(self, path: Path) -> None:
@@ -277,12 +282,12 @@ class InboxWatcher:
         return self._scan_requested or self._inbox_lost or now >= self._next_check or now >= self._next_rescan
 
     def _promote_settled(self, now: float) -> None:
-        due = sorted((entry.deadline, path) for path, entry in self._pending.items() if entry.deadline <= now)
+        due = sorted((deadline, path) for path, deadline in self._pending.items() if deadline <= now)
         for _, path in due:
             self._make_ready(path)
 
     def _seconds_to_next(self, now: float) -> float:
-        soonest = min((entry.deadline for entry in self._pending.values()), default=float("inf"))
+        soonest = min(self._pending.values(), default=float("inf"))
         return max(0.0, min(soonest, self._next_check, self._next_rescan) - now)
 
     def _maintain(self) -> None:
@@ -378,23 +383,6 @@ class InboxWatcher:
         self._identity = None
         with self._cond:
             self._pending.clear()  # those files went with the old directory
-
-    # -- overflow hook ----------------------------------------------------------------------------------
-
-    def _attach_overflow_hook(self) -> None:
-        logger = logging.getLogger(_OVERFLOW_LOGGER)
-        # If the application silenced watchdog's warnings, the overflow record would never reach our hook.
-        if logger.getEffectiveLevel() > logging.WARNING:
-            self._restore_level = logger.level
-            logger.setLevel(logging.WARNING)
-        logger.addHandler(self._overflow_hook)
-
-    def _detach_overflow_hook(self) -> None:
-        logger = logging.getLogger(_OVERFLOW_LOGGER)
-        logger.removeHandler(self._overflow_hook)
-        if self._restore_level is not None:
-            logger.setLevel(self._restore_level)
-            self._restore_level = None
 
 
 def _dir_identity(path: Path) -> tuple[int, int] | None:

@@ -276,19 +276,25 @@ def test_periodic_rescan(inbox, run_watcher) -> None:
     calls.wait_count("one.txt", 3)
 
 
-def test_inotify_overflow_warning_triggers_rescan(inbox, run_watcher) -> None:
-    """watchdog only logs an overflow; that log line must lead to a rescan."""
-    (inbox / "one.txt").write_text("1")
-    calls = Calls()
-    watcher = run_watcher(inbox, calls)
-    calls.wait_count("one.txt")
-    logging.getLogger("watchdog.observers.inotify_c").warning(
-        "Inotify queue overflowed; filesystem events were lost"
-    )
-    calls.wait_count("one.txt", 2)
-    watcher.stop()
-    hooks = [h for h in logging.getLogger("watchdog.observers.inotify_c").handlers if "Overflow" in type(h).__name__]
-    assert hooks == []
+@pytest.mark.parametrize("silenced", [False, True])
+def test_inotify_overflow_warning_triggers_rescan(inbox, run_watcher, silenced) -> None:
+    """watchdog only logs an overflow; that log line leads to a rescan, even if the app silenced watchdog."""
+    watchdog_log = logging.getLogger("watchdog.observers.inotify_c")
+    before = watchdog_log.level
+    if silenced:
+        watchdog_log.setLevel(logging.ERROR)
+    try:
+        (inbox / "one.txt").write_text("1")
+        calls = Calls()
+        watcher = run_watcher(inbox, calls)
+        calls.wait_count("one.txt")
+        watchdog_log.warning("Inotify queue overflowed; filesystem events were lost")
+        calls.wait_count("one.txt", 2)
+        watcher.stop()
+        assert [h for h in watchdog_log.handlers if "Overflow" in type(h).__name__] == []
+        assert watchdog_log.level == (logging.ERROR if silenced else before)
+    finally:
+        watchdog_log.setLevel(before)
 
 
 @pytest.mark.parametrize("style", ["written", "moved-in"])
