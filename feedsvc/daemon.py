@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+from pathlib import Path
 from types import FrameType
 
 from feedsvc.clock import Clock, system_clock
@@ -29,7 +30,7 @@ class Daemon:
         self.service = Service(settings, clock)
         self.jobs = Jobs(settings.timezone, clock)
         rescan = settings.rescan_minutes * 60 if settings.rescan_minutes > 0 else None
-        self.watcher = InboxWatcher(settings.inbox, self.service.ingest, polling=settings.polling,
+        self.watcher = InboxWatcher(settings.inbox, self._ingest, polling=settings.polling,
                                     poll_seconds=settings.poll_seconds, rescan_seconds=rescan)
         app = make_app(settings.public, max_age=self.service.max_age, status=self.service.status)
         self.server = ServerThread(app, settings.host, settings.port)
@@ -49,6 +50,10 @@ class Daemon:
         nxt = service.calendar.next_check(now)
         if nxt is not None:
             self.jobs.at("missing-check", service.calendar.missing_check_at(nxt), self._missing_check)
+
+    def _ingest(self, path: Path) -> None:
+        # While more files wait (a flood, a catch-up after downtime) publish once, after the last of them.
+        self.service.ingest(path, publish=self.watcher.backlog() == 0)
 
     def _missing_check(self) -> None:
         self.service.check_missing()

@@ -122,37 +122,42 @@ class Service:
     # --- commands ----------------------------------------------------------------------------------------
 
     def ingest(self, path: Path, *, publish: bool = True, inbox: Path | None = None) -> bool:
-        """Take one inbox file: parse, store, publish. Returns whether the store changed.
+        """Take one inbox file: parse, store and (with `publish`) publish. Returns whether the store changed.
 
         The one place that turns a bad file into IssueRejected: the caller (watcher, CLI) never sees an exception
-        for bad input, and the user's file is left as it is.
+        for bad input, and the user's file is left as it is. With `publish=False` the changes wait for the next
+        publication, which is how a flood of files is published once instead of once per file.
         """
         with self._lock:
-            now = self.clock()
-            try:
-                intake = read_inbox_file(path, inbox or self.settings.inbox, self.settings.max_file_bytes)
-            except ParseError as exc:
-                self._emit(self.store.reject(file=path.name, reason=exc.reason, sha256=None, now=now))
-                return False
-            if self.store.known(intake.sha256):
-                return False
-            try:
-                issue = parse_issue(intake.data, intake.name, weekdays=self.settings.weekdays)
-            except ParseError as exc:
-                self._emit(self.store.reject(file=intake.name, reason=exc.reason, sha256=intake.sha256, now=now))
-                return False
-            events = self.store.apply_issue(
-                issue, file=intake.name, sha256=intake.sha256, mtime=intake.mtime, now=now,
-                release_at=self.calendar.release_at(issue.issue_date),
-            )
-            for warning in issue.warnings:
-                log.warning("%s: %s", intake.name, warning)
-            self._emit(events)
-            if events:
-                self._on_schedule_change()
-            if publish:
+            changed = self._take(path, inbox or self.settings.inbox)
+            if publish and self._dirty:
                 self.publish()
-            return bool(events)
+            return changed
+
+    def _take(self, path: Path, inbox: Path) -> bool:
+        now = self.clock()
+        try:
+            intake = read_inbox_file(path, inbox, self.settings.max_file_bytes)
+        except ParseError as exc:
+            self._emit(self.store.reject(file=path.name, reason=exc.reason, sha256=None, now=now))
+            return False
+        if self.store.known(intake.sha256):
+            return False
+        try:
+            issue = parse_issue(intake.data, intake.name, weekdays=self.settings.weekdays)
+        except ParseError as exc:
+            self._emit(self.store.reject(file=intake.name, reason=exc.reason, sha256=intake.sha256, now=now))
+            return False
+        events = self.store.apply_issue(
+            issue, file=intake.name, sha256=intake.sha256, mtime=intake.mtime, now=now,
+            release_at=self.calendar.release_at(issue.issue_date),
+        )
+        for warning in issue.warnings:
+            log.warning("%s: %s", intake.name, warning)
+        self._emit(events)
+        if events:
+            self._on_schedule_change()
+        return bool(events)
 
     def release(self, day: date) -> None:
         """Operator's decision: the paper did appear on a suspended date; publish that issue."""

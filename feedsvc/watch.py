@@ -252,6 +252,11 @@ class InboxWatcher:
             self._ready.append(path)
             self._cond.notify_all()
 
+    def backlog(self) -> int:
+        """Files ready and waiting for their turn: a consumer may defer costly follow-up work while this is > 0."""
+        with self._cond:
+            return len(self._ready)
+
     # -- worker thread ----------------------------------------------------------------------------------
 
     def _run(self) -> None:
