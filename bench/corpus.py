@@ -15,7 +15,7 @@ from pathlib import Path
 
 WEEKDAYS = (0, 2, 4)
 TARGET_BYTES = 10_000
-_PAGE_BYTES = (TARGET_BYTES - 3300) // 4  # pages overshoot by about one paragraph
+_PAGE_BYTES = (TARGET_BYTES - 1000) // 4  # the last article overshoots; notices come on top
 _WD = "一二三四五六日"
 _SURNAMES = (
     "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾萧田董潘袁蔡蒋余于杜叶程魏苏吕丁任"
@@ -135,6 +135,10 @@ def _next_publication(day: date, skip: set[date], *, inclusive: bool = False) ->
     return day
 
 
+def _size(lines: list[str]) -> int:
+    return sum(len(line.encode()) + 1 for line in lines)
+
+
 def _cn_date(day: date, weekday: bool = True) -> str:
     return f"{day.month}月{day.day}日" + (f"（星期{_WD[day.weekday()]}）" if weekday else "")
 
@@ -172,17 +176,14 @@ class _Issue:
             if page > 1:
                 out += ["", f"{header} 第{page}版 {name}", ""]
             self.lines, needs_opener = [], False
-            while self._size(self.lines) < _PAGE_BYTES:
+            # Pages fill up to a running total, so one long article does not make the whole issue long.
+            while _size(out) + _size(self.lines) < page * _PAGE_BYTES:
                 needs_opener = self._photo() if r.random() < 0.2 else self._article(needs_opener)
             out += self.lines
             editor = f"责任编辑：{self._name()}"
             out.append(editor if r.random() < 0.7 else f"本版编辑：{self._name()}　校对：{self._name()}")
         out.extend(self.tail)
         return ("\n".join(out) + "\n").encode()
-
-    @staticmethod
-    def _size(lines: list[str]) -> int:
-        return sum(len(x) * 3 + 1 for x in lines)
 
     def _article(self, needs_opener: bool) -> bool:
         """Add an article; True when it ends without a byline, so the next item must open visibly."""

@@ -39,7 +39,6 @@ FULL_DATE = re.compile(
     r"|(?<![0-9０-９])(?P<y2>[0-9０-９]{4})\s*(?P<sep>[-./／])\s*(?P<m2>[0-9０-９]{1,2})\s*(?P=sep)\s*"
     r"(?P<d2>[0-9０-９]{1,2})(?![0-9０-９])"
 )
-_WEEKDAY_RE = re.compile(WEEKDAY)
 _NAME_DATE = re.compile(r"(?<![0-9])((?:19|20)[0-9]{2})([-_.]?)(0[1-9]|1[0-2])\2(0[1-9]|[12][0-9]|3[01])(?![0-9])")
 
 
@@ -91,11 +90,6 @@ def match_date(m: re.Match[str]) -> date | None:
 def weekday_of(name: str) -> int:
     """0 = Monday for the character after 星期 (一 … 六, 日/天)."""
     return 6 if name in "日天" else "一二三四五六".index(name)
-
-
-def find_weekday(text: str) -> int | None:
-    m = _WEEKDAY_RE.search(text)
-    return weekday_of(m.group("wd")) if m else None
 
 
 def date_in_name(name: str) -> date | None:

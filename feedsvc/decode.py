@@ -24,6 +24,7 @@ _FORBIDDEN = re.compile("[\x00-\x08\x0e-\x1f\ufffe\uffff]")
 
 # Above these shares the input is data, not a text with a few stray bytes.
 _MAX_NUL_SHARE = 0.01
+_MIN_STRAYS = 8  # a short text with a few stray controls is damaged text, not data
 _MAX_CONTROL_SHARE = 0.10
 
 
@@ -44,14 +45,14 @@ def decode(data: bytes, source: str) -> Decoded:
         if data.startswith(bom):
             raise ParseError(source, f"not text we read ({name} byte-order mark; expected UTF-8 or GB18030)")
     nuls = data.count(0)
-    if nuls > _MAX_NUL_SHARE * len(data):
+    if nuls > max(_MIN_STRAYS, _MAX_NUL_SHARE * len(data)):
         raise ParseError(source, f"not text (binary data: {nuls} NUL bytes in {len(data)})")
     raw, encoding = _decode_bytes(data, source)
     text = _BREAKS.sub("\n", raw).replace("\ufeff", "")  # a BOM inside the text is a stray from concatenation
     controls = len(_CONTROLS.findall(text))
     warnings: list[str] = []
     if controls:
-        if controls > _MAX_CONTROL_SHARE * len(text):
+        if controls > max(_MIN_STRAYS, _MAX_CONTROL_SHARE * len(text)):
             raise ParseError(source, f"not text (binary data: {controls} control characters in {len(text)})")
         forbidden = len(_FORBIDDEN.findall(text))
         text = _CONTROLS.sub("", text)
