@@ -1,0 +1,3 @@
+NAME = "hugo"
+EXTRAS = 3
+def run(ctx): pass

@@ -1,0 +1,2 @@
+NAME = "serve"
+def run(ctx): pass
