@@ -52,13 +52,19 @@ def clean(text: str) -> str:
 
 
 def _blocks(item: Item) -> tuple[tuple[str, str], ...]:
-    # The model keeps subheads apart from paragraphs without their positions: a paragraph equal to a
-    # subhead is shown as that subhead in place; subheads found nowhere in the body lead it.
-    heads = {clean(s) for s in item.subheads} - {""}
-    body = [c for c in (clean(p) for p in item.paragraphs) if c]
-    placed = {p for p in body if p in heads}
-    leading = [("h3", h) for h in dict.fromkeys(clean(s) for s in item.subheads) if h and h not in placed]
-    return tuple(leading + [("h3" if p in heads else "p", p) for p in body])
+    """("h3", subhead) and ("p", paragraph) in reading order: each subhead before the paragraph it preceded."""
+    positions = item.subhead_at if len(item.subhead_at) == len(item.subheads) else (0,) * len(item.subheads)
+    before: dict[int, list[str]] = {}
+    for head, at in zip(item.subheads, positions, strict=True):
+        before.setdefault(at, []).append(head)
+    blocks: list[tuple[str, str]] = []
+    for n in range(len(item.paragraphs) + 1):
+        blocks += [("h3", c) for c in (clean(h) for h in before.pop(n, ())) if c]
+        if n < len(item.paragraphs) and (c := clean(item.paragraphs[n])):
+            blocks.append(("p", c))
+    for heads in before.values():  # positions past the end: keep the subheads rather than lose them
+        blocks += [("h3", c) for c in (clean(h) for h in heads) if c]
+    return tuple(blocks)
 
 
 def _lede(body: Sequence[tuple[str, str]], fallback: str, limit: int) -> str:

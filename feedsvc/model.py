@@ -57,6 +57,8 @@ class Item:
     authors: tuple[str, ...] = ()
     # Page number from the running page header, when the issue has them.
     page: int | None = None
+    # Where each subhead stands: the index of the paragraph it precedes (len(paragraphs) = after the last).
+    subhead_at: tuple[int, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -69,6 +71,7 @@ class Item:
             "paragraphs": list(self.paragraphs),
             "authors": list(self.authors),
             "page": self.page,
+            "subhead_at": list(self.subhead_at),
         }
 
 

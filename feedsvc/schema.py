@@ -97,6 +97,10 @@ STEPS: tuple[Step, ...] = (
         # Nothing deletes issues, so the foreign key never needs this; items_live serves lookups by date.
         "DROP INDEX items_issue",
     )),
+    Step("subhead positions", (
+        # JSON list: for each subhead, the index of the paragraph it precedes, so pages show it in place.
+        "ALTER TABLE items ADD COLUMN subhead_at TEXT NOT NULL DEFAULT '[]'",
+    )),
 )
 
 VERSION = len(STEPS)

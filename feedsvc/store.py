@@ -62,7 +62,10 @@ class LoggedEvent:
     payload: dict[str, Any]
 
 
-_ITEM_COLUMNS = "id, ordinal, kind, title, section, subheads, paragraphs, authors, page, published, updated"
+_ITEM_COLUMNS = (
+    "id, ordinal, kind, title, section, subheads, paragraphs, authors, page, subhead_at, published, updated"
+)
+_INSERT_ITEM = f"INSERT INTO items(issue_date, {_ITEM_COLUMNS}) VALUES ({', '.join('?' * 13)})"
 _ISSUE_COLUMNS = "issue_date, file, sha256, edition, mtime, release_at, forced, item_count"
 
 
@@ -271,7 +274,7 @@ class Store:
 def _insert_first(db: sqlite3.Connection, issue: Issue, release_at: datetime) -> list[Event]:
     stamp = release_at.isoformat()
     db.executemany(
-        f"INSERT INTO items(issue_date, {_ITEM_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        _INSERT_ITEM,
         [(issue.issue_date.isoformat(), item.id, *_item_values(item, item.ordinal), stamp, stamp)
          for item in issue.items])
     _count_sections(db, Counter(item.section for item in issue.items))
@@ -298,8 +301,8 @@ def _apply_correction(db: sqlite3.Connection, issue: Issue, current: sqlite3.Row
         if index in matches:
             was = old[matches[index]]
             differs = _content(was) != _item_values(item, item.ordinal)[1:7]
-            db.execute("UPDATE items SET ordinal = ?, kind = ?, title = ?, section = ?, subheads = ?,"
-                       " paragraphs = ?, authors = ?, page = ?, published = ?, updated = ? WHERE id = ?",
+            db.execute("UPDATE items SET ordinal = ?, kind = ?, title = ?, section = ?, subheads = ?, paragraphs = ?,"
+                       " authors = ?, page = ?, subhead_at = ?, published = ?, updated = ? WHERE id = ?",
                        (*_item_values(item, item.ordinal), stamp if unreleased else was["published"],
                         changed_at if differs else (stamp if unreleased else was["updated"]), was["id"]))
             if differs:
@@ -307,7 +310,7 @@ def _apply_correction(db: sqlite3.Connection, issue: Issue, current: sqlite3.Row
         else:
             last_seq += 1
             new_id = item_id(issue.issue_date, last_seq)
-            db.execute(f"INSERT INTO items(issue_date, {_ITEM_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            db.execute(_INSERT_ITEM,
                        (day, new_id, *_item_values(item, item.ordinal), stamp, changed_at))
             events.append(ItemPublished(new_id, issue.issue_date, item.title))
     kept = set(matches.values())
@@ -353,9 +356,9 @@ def _log(db: sqlite3.Connection, events: list[Event], now: datetime) -> None:
 # ---- row conversion ----------------------------------------------------------------------------------------
 
 def _item_values(item: Item, ordinal: int) -> tuple[Any, ...]:
-    """(ordinal, kind, title, section, subheads, paragraphs, authors, page) as stored."""
+    """(ordinal, kind, title, section, subheads, paragraphs, authors, page, subhead_at) as stored."""
     return (ordinal, item.kind.value, item.title, item.section, _json(item.subheads), _json(item.paragraphs),
-            _json(item.authors), item.page)
+            _json(item.authors), item.page, json.dumps(list(item.subhead_at)))
 
 
 def _content(row: sqlite3.Row) -> tuple[Any, ...]:
@@ -376,7 +379,7 @@ def _entry(row: sqlite3.Row) -> Entry:
         id=row["id"], ordinal=row["ordinal"], kind=ItemKind(row["kind"]), title=row["title"],
         section=row["section"], subheads=tuple(json.loads(row["subheads"])),
         paragraphs=tuple(json.loads(row["paragraphs"])), authors=tuple(json.loads(row["authors"])),
-        page=row["page"],
+        page=row["page"], subhead_at=tuple(json.loads(row["subhead_at"])),
     )
     return Entry(item, date.fromisoformat(row["issue_date"]), datetime.fromisoformat(row["published"]),
                  datetime.fromisoformat(row["updated"]))

@@ -44,8 +44,10 @@ def make_entry(
     paragraphs: tuple[str, ...] = ("正文。",),
     authors: tuple[str, ...] = (),
     updated_hour: int = 6,
+    subhead_at: tuple[int, ...] = (),
 ) -> Entry:
-    item = Item(f"{day.isoformat()}-{ordinal:02d}", ordinal, kind, title, section, subheads, paragraphs, authors)
+    item = Item(f"{day.isoformat()}-{ordinal:02d}", ordinal, kind, title, section, subheads, paragraphs, authors,
+                subhead_at=subhead_at)
     published = datetime(day.year, day.month, day.day, 6, 0, tzinfo=TZ)
     return Entry(item, day, published, published.replace(hour=updated_hour))
 
@@ -73,8 +75,8 @@ def _entries() -> list[Entry]:
         make_entry(date(2023, 9, 27), 5, "休刊通知", kind=ItemKind.NOTICE,
                    paragraphs=("本报9月29日休刊。", "10月13日正常出版。")),
         make_entry(date(2023, 9, 27), 1, "打造数字时代城市核心竞争力 192城沪上共话", section="权威发布",
-                   subheads=("数字经济蓬勃发展",),
-                   paragraphs=("党的二十大报告提出,提高城市规划水平。", "数字经济蓬勃发展", "发展数字经济是战略选择。"),
+                   subheads=("数字经济蓬勃发展",), subhead_at=(1,),
+                   paragraphs=("党的二十大报告提出,提高城市规划水平。", "发展数字经济是战略选择。"),
                    authors=("章斐然", "王震"), updated_hour=9),
         make_entry(date(2023, 9, 25), 2, "商务部: 零售总额同比增长4.6%", section="经济", authors=("孙红丽",)),
     ]
@@ -294,9 +296,14 @@ class TestText:
         text = text_of(make_entry(date(2023, 9, 27), 1, "t", paragraphs=("a <script>alert(1)</script> & b",)).item)
         assert text.html == "<p>a &lt;script&gt;alert(1)&lt;/script&gt; &amp; b</p>"
 
-    def test_subheads_take_their_place_in_the_body_or_lead_it(self):
-        item = make_entry(date(2023, 9, 27), 1, "t", subheads=("甲", "乙"), paragraphs=("一。", "乙", "二。")).item
-        assert text_of(item).blocks == (("h3", "甲"), ("p", "一。"), ("h3", "乙"), ("p", "二。"))
+    def test_subheads_stand_before_the_paragraph_they_preceded(self):
+        item = make_entry(date(2023, 9, 27), 1, "t", subheads=("甲", "乙", "丙"), subhead_at=(0, 1, 2),
+                          paragraphs=("一。", "二。")).item
+        assert text_of(item).blocks == (("h3", "甲"), ("p", "一。"), ("h3", "乙"), ("p", "二。"), ("h3", "丙"))
+
+    def test_subheads_without_positions_lead_the_body(self):
+        item = make_entry(date(2023, 9, 27), 1, "t", subheads=("甲", "乙"), paragraphs=("一。", "二。")).item
+        assert text_of(item).blocks == (("h3", "甲"), ("h3", "乙"), ("p", "一。"), ("p", "二。"))
 
     @pytest.mark.parametrize("stop", ["\u3002", "\uff01", "\uff1f", "!"])  # 。!? in full width, ! in half
     def test_lede_is_cut_at_a_sentence_end_near_120_characters(self, stop):

@@ -30,8 +30,8 @@ def _pages() -> Pages:
 def _article() -> Entry:
     """An article with a hostile title, a subhead between paragraphs and a later correction."""
     item = Item("2023-09-27-01", 1, ItemKind.ARTICLE, "城市<script>alert(1)</script>竞争力", "权威发布",
-                subheads=("数字经济蓬勃发展",),
-                paragraphs=("第一段 <b>不是标签</b>。", "数字经济蓬勃发展", "第二段。"), authors=("章斐然", "王震"))
+                subheads=("数字经济蓬勃发展",), subhead_at=(1,),
+                paragraphs=("第一段 <b>不是标签</b>。", "第二段。"), authors=("章斐然", "王震"))
     return Entry(item, date(2023, 9, 27), datetime(2023, 9, 27, 6, tzinfo=TZ), datetime(2023, 9, 28, 9, 30, tzinfo=TZ))
 
 

@@ -90,16 +90,16 @@ class TestSchema:
     def test_new_file_records_version_and_steps(self, store: Store, db_path: Path):
         """The folder and file are created; user_version and the named steps are recorded; WAL is on."""
         with sqlite3.connect(db_path) as raw:
-            assert raw.execute("PRAGMA user_version").fetchone()[0] == len(STEPS) == 2
+            assert raw.execute("PRAGMA user_version").fetchone()[0] == len(STEPS) == 3
             assert raw.execute("SELECT version, name FROM schema_steps").fetchall() == [
-                (1, "initial"), (2, "events by name")]
+                (1, "initial"), (2, "events by name"), (3, "subhead positions")]
             assert raw.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
     def test_reopen_applies_nothing_twice(self, db_path: Path):
         Store(db_path).close()
         Store(db_path).close()
         with sqlite3.connect(db_path) as raw:
-            assert raw.execute("SELECT count(*) FROM schema_steps").fetchone()[0] == 2
+            assert raw.execute("SELECT count(*) FROM schema_steps").fetchone()[0] == 3
 
     def test_version_1_file_is_upgraded_in_place(self, db_path: Path):
         """A file written by the first schema keeps its rows and gains the later steps."""
@@ -115,8 +115,9 @@ class TestSchema:
         assert store.missing() == [date(2023, 10, 6)]
         store.close()
         with sqlite3.connect(db_path) as raw:
-            assert raw.execute("PRAGMA user_version").fetchone()[0] == 2
+            assert raw.execute("PRAGMA user_version").fetchone()[0] == 3
             assert raw.execute("SELECT count(*) FROM sqlite_master WHERE name = 'events_name'").fetchone()[0] == 1
+            assert raw.execute("SELECT subhead_at FROM items").fetchall() == []
 
     def test_newer_database_is_refused(self, db_path: Path):
         db_path.parent.mkdir(parents=True)
@@ -459,3 +460,11 @@ def test_kill_9_leaves_whole_issues(db_path: Path):
     assert len(received) == sum(r.edition for r in records)
     assert logged[-1].name in {"ItemPublished", "ItemWithdrawn"}
     store.close()
+
+
+def test_subhead_positions_survive_the_round_trip(store: Store):
+    """Pages put each subhead before the paragraph it preceded in print."""
+    item = Item(item_id(D2, 1), 1, ItemKind.ARTICLE, "标题", None, ("一", "二"), ("甲。", "乙。", "丙。"), (),
+                subhead_at=(1, 3))
+    put(store, Issue("a.txt", "utf-8", D2, (item,)))
+    assert store.entry(item.id).item.subhead_at == (1, 3)
