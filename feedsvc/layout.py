@@ -28,6 +28,9 @@ _FURNITURE = re.compile(
     r"|国内统一连续出版物号\S*|邮发代号\S*|CN\s*\d{2}\s*-\s*\d{4}\S*|农历\S{2,12}"
 )
 _META = re.compile(rf"^(?:(?:{_FURNITURE.pattern})[\s·|｜]*)+$")
+# Jump and end markers: (完), （待续）, （上接第1版）, （下转第3版）.
+JUMP = re.compile(r"[(（]\s*(?:完|待续|未完待续|全文完|[上下]?[转接]第?\s*\S{1,4}\s*版)\s*[)）]$")
+_LOOSE_PAGE = re.compile(r"(?:^|\s)[A-Za-z]?(?P<n>[0-9０-９]{1,2})(?:\s|$)")
 _WEEKDAY_RE = re.compile(WEEKDAY)
 _DECORATION = "■□●○◆◇★☆▲△▼▽◎※→·•【】[]「」"
 _MAX_HEADER_REST = 16
@@ -69,17 +72,18 @@ def split_lines(text: str) -> list[Line]:
 def classify(line: str, number: int = 0) -> Line:
     """What one whitespace-collapsed, non-blank line is."""
     if len(line) <= 60 and "。" not in line:
+        if _META.match(line) or JUMP.fullmatch(line) or not any(ch.isalnum() for ch in line):
+            return Line(Kind.META, line, number)  # furniture, jump markers, ＊＊＊ separators
         found = _header_or_date(line, number)
         if found:
             return found
         if bylines.is_editor_credit(line):
             return Line(Kind.EDITOR, line, number)
-        if _META.match(line):
-            return Line(Kind.META, line, number)
-        names = bylines.credit_names(line)
+        core = line.lstrip(_DECORATION + " ")  # ■ 本报记者 张华
+        names = bylines.credit_names(core)
         if names is not None:
             return Line(Kind.CREDIT, line, number, names=names)
-        names = bylines.standalone_byline(line)
+        names = bylines.standalone_byline(core)
         if names is not None:
             return Line(Kind.BYLINE, line, number, names=names)
     kind = Kind.SHORT if is_headline_like(line) else Kind.BODY
@@ -107,10 +111,11 @@ def _header_or_date(line: str, number: int) -> Line | None:
         # The page name (要闻, 国际·观察) is short; with the date the paper's name may come too.
         limit = _MAX_HEADER_REST if day is not None else _MAX_PAGE_NAME
         return Line(Kind.HEADER, line, number, page=page, date=day) if len(rest) <= limit else None
-    # Without a page number only a dated weekday line, alone or with the paper's name, is a header;
-    # `2025年1月1日(星期三)休刊` is notice text.
-    if day is not None and weekday and (not rest or ("报" in rest and not _NOTICE_WORDS.search(rest))):
-        return Line(Kind.HEADER, line, number, date=day)
+    # Without 第N版 only a dated weekday line with a few words (the paper's or page's name, a bare page
+    # number) is a header; `2025年1月1日(星期三)休刊` is notice text.
+    if day is not None and weekday and len(rest) <= _MAX_HEADER_REST and not _NOTICE_WORDS.search(rest):
+        loose = _LOOSE_PAGE.search(rest)
+        return Line(Kind.HEADER, line, number, page=cn_int(loose.group("n")) if loose else None, date=day)
     return None
 
 

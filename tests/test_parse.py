@@ -261,6 +261,38 @@ def test_gb18030_with_crlf_reads_like_utf8():
             id="secondary title after a dash",
         ),
         pytest.param(
+            "秋粮收获忙\n山东新泰农户抢收玉米\n本报记者 张华\n正文。",
+            [(A, "秋粮收获忙 山东新泰农户抢收玉米", None, (), ("张华",), None, 1)],
+            id="headline printed on two lines",
+        ),
+        pytest.param(
+            "第一篇\n正文。（张华）\n【权威发布】\n打造数字时代城市核心竞争力\n正文二。",
+            [
+                (A, "第一篇", None, (), ("张华",), None, 1),
+                (A, "打造数字时代城市核心竞争力", "权威发布", (), (), None, 1),
+            ],
+            id="marked column tag above the headline",
+        ),
+        pytest.param(
+            "第一篇\n正文。（张华）\n数字经济如何赋能城市？\n本报讯 正文二。",
+            [(A, "第一篇", None, (), ("张华",), None, 1), (A, "数字经济如何赋能城市？", None, (), (), None, 1)],
+            id="question as headline",
+        ),
+        pytest.param(
+            "秋粮收获忙\n农户晾晒玉米\n徐速绘 摄",
+            [(P, "秋粮收获忙", None, (), ("徐速绘",), None, 1)],
+            id="caption without a full stop",
+        ),
+        pytest.param(
+            "标题\n正文一段。（完）\n＊＊＊\n标题二\n本报讯 正文。\n2024年3月8日 星期五 要闻 2\n标题三\n正文三。",
+            [
+                (A, "标题", None, (), (), None, 1),
+                (A, "标题二", None, (), (), None, 1),
+                (A, "标题三", None, (), (), 2, 1),
+            ],
+            id="end markers, separators, header without 第N版",
+        ),
+        pytest.param(
             "\n\n标题  一\u3000二\n\n\u3000\u3000正文  第一段。\n\n",
             [(A, "标题 一 二", None, (), (), None, 1)],
             id="whitespace collapsed",
