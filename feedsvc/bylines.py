@@ -11,13 +11,14 @@ import re
 from feedsvc.cndates import HAN
 
 _AGENCY = (
-    r"(?:新华社|中新社|中新网|人民网|新华网|央视网|光明网|本报|本刊"
+    r"(?:新华社|中新社|中新网|人民网|新华网|央视网|光明网|新华|中新|央视|央广|本报|本刊"
     rf"|[{HAN}]{{2,6}}?(?:日报|晚报|早报|时报|报社|通讯社|社|网|台))"
 )
 _ROLE = re.compile(
     rf"(?:据)?{_AGENCY}?(?:驻[{HAN}]{{1,6}}?)?(?:特约|见习|实习|首席|摄影|融媒体|全媒体)?"
     r"(?:记者|通讯员|撰稿人|评论员|观察员)"
-    rf"|实习生|{_AGENCY}发?|文|图|文图|图文|摄影|摄影报道|撰文|整理|编译|综合|报道|采写|执笔|绘|制图|供图"
+    rf"|(?:据)?{_AGENCY}(?:发|电|讯)?|(?:{_AGENCY})?(?:综合|综合报道|综述|报道|摄影报道)"
+    r"|实习生|文|图|文图|图文|摄影|撰文|整理|编译|采写|执笔|绘|制图|供图"
 )
 _NAME = re.compile(rf"[{HAN}]{{2,4}}|[{HAN}]{{1,8}}(?:[·・•．][{HAN}]{{1,10}}){{1,3}}")
 _GLUED = re.compile(rf"(?P<role>{_ROLE.pattern})(?P<name>{_NAME.pattern})")
@@ -25,7 +26,7 @@ _GLUED = re.compile(rf"(?P<role>{_ROLE.pattern})(?P<name>{_NAME.pattern})")
 _NOT_NAMES = frozenset(
     """完 待续 续完 未完待续 资料图 资料图片 图片 上图 下图 左图 右图 附图 见图 图表 来源 下同 原标题
     有删节 有删改 节选 摘编 编者按 本报讯 手记 观察 调查 札记 来信 专访 连线 随笔 笔记 日记 视点 述评
-    走基层 回访 追踪 一线 探营 视觉中国 东方 人民视觉 图虫创意 新华 央视""".split()  # noqa: SIM905
+    走基层 回访 追踪 一线 探营 视觉中国 东方 人民视觉 图虫创意""".split()  # noqa: SIM905
 )
 _SEPARATORS = re.compile(r"[\s、，,;；/／|｜]+")
 _SENTENCE_END = "。！？!?…；;"
@@ -33,14 +34,17 @@ _CLOSERS = "”’」』》】"
 _CREDIT_VERB = re.compile(r"\s*[/／]?\s*(?:摄影|摄)\s*$")
 _CREDIT_LINE = re.compile(r"^(?P<pre>[^()（）]{0,20}?)\s*[(（](?P<inner>[^()（）]{1,40})[)）]$")
 _IMAGE_PREFIX = re.compile(r"^(?:图|图片|摄影)\s*[/／:：]\s*(?P<who>.{1,30})$")
-_SOURCE_ONLY = re.compile(rf"^[(（]?\s*(?:资料图片|资料图|{_AGENCY}发|[^()（）]{{1,12}}供图)\s*[)）]?$")
+_SOURCE_ONLY = re.compile(
+    rf"^[(（]?\s*(?:资料图片|资料图|{_AGENCY}发|[^()（）]{{1,12}}供图|视觉中国|东方IC|人民视觉|图虫创意|CFP)\s*[)）]?$"
+)
+_LABELLED = re.compile(r"^(?:文|作者|撰文|文/图|文图)\s*[/／:：]\s*(?P<who>.{1,40})$")
 _DATELINE = re.compile(
     rf"^(?P<lead>(?:据)?{_AGENCY}[{HAN}0-9０-９\s]{{0,14}}?(?:电|讯|综合消息))\s*"
     r"(?:[(（](?P<by>[^()（）]{1,60})[)）])?"
 )
 _EDITOR = re.compile(
     r"^[(（【]?\s*(?:责任编辑|本版编辑|本版责编|责编|编辑|校对|美编|美术编辑|版式设计|版式|排版|值班编辑|组版|审读|"
-    r"终审|图片编辑|视觉设计)\s*[:：]"
+    r"终审|图片编辑|视觉设计|统筹|本期统筹|策划|监制)\s*[:：]"
 )
 
 
@@ -57,6 +61,8 @@ def byline_names(text: str) -> tuple[str, ...] | None:
         if _ROLE.fullmatch(token):
             continue
         name = _glued_name(token) or (token if _NAME.fullmatch(token) else None)
+        if name is not None and _ROLE.fullmatch(name):
+            continue  # 综合新华社: two roles glued
         if name is None or name in _NOT_NAMES:
             return None
         names.append(name)
@@ -76,6 +82,9 @@ def standalone_byline(line: str) -> tuple[str, ...] | None:
         return None
     if line[:1] in "(（" and line[-1:] in ")）":
         return byline_names(line[1:-1])
+    labelled = _LABELLED.match(line)  # 文/张三, 作者：李四
+    if labelled:
+        return byline_names(labelled.group("who"))
     # Without parentheses a line must open with a role, or a column tag like 记者手记 would pass.
     first = _SEPARATORS.split(line, maxsplit=1)[0]
     m = _GLUED.fullmatch(first)

@@ -48,6 +48,12 @@ def test_byline_names_keeps_person_names_and_drops_roles(text, names):
         ("权威发布", None),
         ("(完)", None),
         ("(上接第1版)", None),
+        ("(新华)", ()),  # agency bylines name no person
+        ("（据新华社）", ()),
+        ("（综合新华社、人民网）", ()),
+        ("（本报综合）", ()),
+        ("文/张三", ("张三",)),
+        ("作者：李四", ("李四",)),
     ],
 )
 def test_standalone_byline_needs_parentheses_or_a_leading_role(line, names):
@@ -84,6 +90,7 @@ def test_split_trailing_byline(paragraph, expected):
         ("新华社发", ()),
         ("视觉中国供图", ()),
         ("（资料图片）", ()),
+        ("（视觉中国）", ()),
         ("农户正在晾晒刚收获的玉米", None),
         ("摄", None),
         ("(完)", None),
@@ -133,6 +140,7 @@ def test_dateline_names(paragraph, names):
         ("责任编辑：张三", True),
         ("本版编辑：孙丽　校对：黄河", True),
         ("（责任编辑：周敏）", True),
+        ("本期统筹：李华", True),
         ("编辑同志：", False),
         ("责任编辑在会上说", False),
     ],
