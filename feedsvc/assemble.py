@@ -8,8 +8,10 @@ otherwise it is a subhead. A paragraph whose sentence runs on past a line (or a 
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
+from itertools import pairwise
 
 from feedsvc import bylines
 from feedsvc.cndates import FULL_DATE, match_date
@@ -71,6 +73,9 @@ class _Assembler:
         self.drafts: list[Draft] = []
         self.orphans: list[int] = []
         self.section: str | None = None  # a marked column tag printed above the next headline
+        # More blank lines than the file usually puts between blocks separate items, not sections of one.
+        gaps = Counter(b.number - a.number - 1 for a, b in pairwise(lines))
+        self.wide_gap = (gaps.most_common(1)[0][0] if gaps else 0) + 1
 
     def run(self) -> list[Draft]:
         lines = self.lines
@@ -166,6 +171,8 @@ class _Assembler:
         """Whether the headline-like line at self.i starts an item rather than being a subhead."""
         line, nxt = self.lines[self.i], self._peek(1)
         if is_notice_title(line.text) or nxt is None or nxt.kind is Kind.BYLINE:
+            return True
+        if self.i > 0 and line.number - self.lines[self.i - 1].number - 1 >= self.wide_gap:
             return True
         if nxt.kind is Kind.SHORT:
             after = self._peek(2)

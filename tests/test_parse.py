@@ -293,6 +293,16 @@ def test_gb18030_with_crlf_reads_like_utf8():
             id="end markers, separators, header without 第N版",
         ),
         pytest.param(
+            "标题一\n\n正文。\n\n小标题\n\n正文。\n\n\n标题二\n\n正文。\n",
+            [(A, "标题一", None, ("小标题",), (), None, 2), (A, "标题二", None, (), (), None, 1)],
+            id="a wider gap than usual separates items",
+        ),
+        pytest.param(
+            "标题一\n正文。\n小标题\n正文。\n\n标题二\n正文。\n",
+            [(A, "标题一", None, ("小标题",), (), None, 2), (A, "标题二", None, (), (), None, 1)],
+            id="a blank line separates items where there are usually none",
+        ),
+        pytest.param(
             "\n\n标题  一\u3000二\n\n\u3000\u3000正文  第一段。\n\n",
             [(A, "标题 一 二", None, (), (), None, 1)],
             id="whitespace collapsed",
