@@ -86,8 +86,9 @@ def classify(line: str, number: int = 0) -> Line:
         names = bylines.standalone_byline(core)
         if names is not None:
             return Line(Kind.BYLINE, line, number, names=names)
-    kind = Kind.SHORT if is_headline_like(line) else Kind.BODY
-    return Line(kind, line, number)
+    # A line opening with a dateline (本报讯 …) is text even when short: a truncated file may end in one.
+    short = is_headline_like(line) and bylines.dateline_names(line) is None
+    return Line(Kind.SHORT if short else Kind.BODY, line, number)
 
 
 def _header_or_date(line: str, number: int) -> Line | None:

@@ -303,6 +303,11 @@ def test_gb18030_with_crlf_reads_like_utf8():
             id="a blank line separates items where there are usually none",
         ),
         pytest.param(
+            "第一篇\n本报讯 第一篇的正文。(记者 张华)\n第二篇\n本报讯 第二篇的正文写到这里文件就被截",
+            [(A, "第一篇", None, (), ("张华",), None, 1), (A, "第二篇", None, (), (), None, 1)],
+            id="a file truncated mid-sentence keeps its last item",
+        ),
+        pytest.param(
             "\n\n标题  一\u3000二\n\n\u3000\u3000正文  第一段。\n\n",
             [(A, "标题 一 二", None, (), (), None, 1)],
             id="whitespace collapsed",
