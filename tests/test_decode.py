@@ -87,3 +87,21 @@ def test_decode_keeps_a_few_nul_bytes_as_damage_not_binary():
     decoded = decode(("正文。" * 100).encode() + b"\x00", "x.txt")
     assert decoded.text == "正文。" * 100
     assert decoded.warnings == ("removed 1 control characters that XML forbids",)
+
+
+BIG5_TEXT = "休刊通知\n因國慶節放假，本報十月二日至六日休刊，十月九日恢復正常出版。特此通知。\n本報編輯部\n"
+
+
+def test_decode_rejects_big5_that_gb18030_would_read_as_mojibake():
+    """Every Big5 byte pair is valid GB18030; the letters it gives fall outside GB2312, which news text keeps to."""
+    data = BIG5_TEXT.encode("big5")
+    assert data.decode("gb18030") != BIG5_TEXT  # decodes without error, into nonsense
+    with pytest.raises(ParseError) as caught:
+        decode(data, "big5.txt")
+    assert caught.value.reason.startswith("undecodable: not Simplified Chinese in GB18030")
+
+
+def test_decode_accepts_gb18030_with_a_few_rare_name_characters():
+    """镕 and 喆 are outside GB2312 but inside GB18030: a few of them in a real text are fine."""
+    text = "朱镕基、陶喆出席会议。" * 3 + "会议指出，要加快推进城市更新行动。" * 20
+    assert decode(text.encode("gb18030"), "x.txt").text == text
