@@ -55,6 +55,7 @@ class Draft:
     broken: bool = False  # a page header since the last text: only an open sentence continues
     after_subhead: bool = False
     signed: date | None = None
+    title_lines: int = 1
 
     def bare(self) -> bool:
         """Only the headline so far."""
@@ -124,6 +125,7 @@ class _Assembler:
             return
         if is_open and cur.bare() and self._title_continues(line):
             cur.title = f"{cur.title} {line.text}"  # a headline printed on two lines (引题 and 主题)
+            cur.title_lines += 1
             self.i += 1
             return
         if self.section is not None or not is_open or cur.broken or self._opens_item():
@@ -137,6 +139,8 @@ class _Assembler:
         cur = self.cur
         return (
             cur is not None
+            and cur.title_lines < 3  # 引题, 主题 and 副题 at most: a list of short lines is no title
+            and len(cur.title) + len(line.text) < 2 * MAX_HEADLINE
             and not cur.broken
             and self.section is None
             and self._peek(1) is not None

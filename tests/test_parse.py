@@ -509,3 +509,10 @@ def test_corpus_write_names_files_by_date(corpus, tmp_path):
     paths = corpus.write(tmp_path / "inbox", 3, date(2024, 3, 5))
     assert [p.name for p in paths] == ["2024-03-06.txt", "2024-03-08.txt", "2024-03-11.txt"]
     assert parse_issue(paths[0].read_bytes(), paths[0].name).issue_date == date(2024, 3, 6)
+
+
+def test_a_run_of_headline_like_lines_does_not_grow_one_title():
+    """A headline may take two or three lines; a list of short lines is not one endless title."""
+    issue = parse_text("名单\n" * 50 + "本报讯 正文。")
+    assert [i.title for i in issue.items] == ["名单 名单"]
+    assert issue.items[0].paragraphs == ("本报讯 正文。",)
