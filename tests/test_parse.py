@@ -514,5 +514,6 @@ def test_corpus_write_names_files_by_date(corpus, tmp_path):
 def test_a_run_of_headline_like_lines_does_not_grow_one_title():
     """A headline may take two or three lines; a list of short lines is not one endless title."""
     issue = parse_text("名单\n" * 50 + "本报讯 正文。")
-    assert [i.title for i in issue.items] == ["名单 名单"]
+    assert [(i.title, i.section) for i in issue.items] == [("名单", "名单")]  # the last two: title and column tag
+    assert issue.warnings[0] == "line 1: headline without text ignored: 名单 名单 名单"
     assert issue.items[0].paragraphs == ("本报讯 正文。",)
