@@ -123,6 +123,9 @@ class _Assembler:
             self._body(line)
             self.i += 1
             return
+        if is_open and cur.notice and cur.paragraphs:
+            self._start()  # notices have no subheads: what follows one is the next item
+            return
         if is_open and cur.bare() and self._title_continues(line):
             cur.title = f"{cur.title} {line.text}"  # a headline printed on two lines (引题 and 主题)
             cur.title_lines += 1
@@ -148,28 +151,20 @@ class _Assembler:
         )
 
     def _notice_end(self, line: Line) -> bool:
-        """Consume the closing formula (特此通知) or the signature of a notice; False if the line is neither."""
+        """Consume a notice's signature, or its closing words (特此通知, 敬请读者谅解) as text; else False."""
         cur = self.cur
         assert cur is not None
-        if line.text.startswith("特此"):  # the closing formula is part of the notice's text
-            self._body(line)
-        elif self._is_signature(line):
+        nxt, after = self._peek(1), self._peek(2)
+        if _is_signature(line, nxt):
             found = FULL_DATE.search(line.text)
             cur.signed = (match_date(found) if found else None) or cur.signed
-            nxt = self._peek(1)
             cur.closed = nxt is None or nxt.kind is not Kind.DATE
+        elif line.text.startswith("特此") or nxt is None or (nxt.kind is Kind.SHORT and _is_signature(nxt, after)):
+            self._body(line)
         else:
             return False
         self.i += 1
         return True
-
-    def _is_signature(self, line: Line) -> bool:
-        nxt = self._peek(1)
-        return len(line.text) <= 30 and (
-            (nxt is not None and nxt.kind is Kind.DATE)
-            or _SIGNATORY.search(line.text) is not None
-            or FULL_DATE.search(line.text) is not None
-        )
 
     def _opens_item(self) -> bool:
         """Whether the headline-like line at self.i starts an item rather than being a subhead."""
@@ -285,6 +280,13 @@ class _Assembler:
     def _peek(self, ahead: int) -> Line | None:
         j = self.i + ahead
         return self.lines[j] if j < len(self.lines) else None
+
+
+def _is_signature(line: Line, nxt: Line | None) -> bool:
+    """本报编辑部 (above a date line), 示例日报社, 本报编辑部 2023年9月27日."""
+    return (nxt is not None and nxt.kind is Kind.DATE and len(line.text) <= 30) or (
+        len(line.text) <= 20 and (_SIGNATORY.search(line.text) is not None or FULL_DATE.search(line.text) is not None)
+    )
 
 
 def _marked(line: Line) -> bool:

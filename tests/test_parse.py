@@ -308,6 +308,16 @@ def test_gb18030_with_crlf_reads_like_utf8():
             id="a file truncated mid-sentence keeps its last item",
         ),
         pytest.param(
+            "休刊启事\n本报10月2日休刊。\n敬请读者谅解\n本报编辑部\n2024年3月8日",
+            [(N, "休刊启事", None, (), (), None, 2)],
+            id="a notice's closing words are text, its signature is not",
+        ),
+        pytest.param(
+            "休刊启事\n本报10月2日休刊。\n新的文章标题\n新文章的正文。",
+            [(N, "休刊启事", None, (), (), None, 1), (A, "新的文章标题", None, (), (), None, 1)],
+            id="an unsigned notice ends at the next headline",
+        ),
+        pytest.param(
             "\n\n标题  一\u3000二\n\n\u3000\u3000正文  第一段。\n\n",
             [(A, "标题 一 二", None, (), (), None, 1)],
             id="whitespace collapsed",
