@@ -24,8 +24,9 @@ _MAX_WARNINGS = 50
 
 def parse_issue(data: bytes, source: str, *, weekdays: Collection[int] = (0, 2, 4)) -> Issue:
     """Parse one issue file; `weekdays` (0 = Monday) are the publication days used to expand ranges."""
+    days = frozenset(weekdays)
     try:
-        return _parse(data, source, frozenset(weekdays))
+        return _parse(data, source, days)
     except ParseError:
         raise
     except Exception as exc:  # the contract is an Issue or a ParseError, whatever the bytes

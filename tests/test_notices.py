@@ -153,6 +153,11 @@ def test_read_suspension(text, notice_date, dates, resume, count):
     ("text", "dates", "warning"),
     [
         ("本报10月2日、10月4日休刊三期。", ["2023-10-02", "2023-10-04"], "declared 三期 but listed 2 dates"),
+        (
+            "本报第十二期后休刊，10月2日、10月4日休刊三期。",
+            ["2023-10-02", "2023-10-04"],
+            "declared 三期 but listed 2 dates",
+        ),
         (SEED_NOTICE.replace("10月11日(星期三)", ""), None, "declared 六期 but listed 5 dates"),
         ("本报9月29日(星期四)休刊一期。", ["2023-09-29"], "9月29日 is 星期五, not 星期四 as printed"),
         ("本报9月30日（星期六）休刊。", ["2023-09-30"], "2023-09-30 (星期六) is not a publication day"),
