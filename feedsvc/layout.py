@@ -35,6 +35,8 @@ _WEEKDAY_RE = re.compile(WEEKDAY)
 _DECORATION = "■□●○◆◇★☆▲△▼▽◎※→·•【】[]「」"
 _MAX_HEADER_REST = 16
 _MAX_PAGE_NAME = 8
+_MASTHEAD_LINES = 6
+_MAX_NAME = 20  # the paper's name (and its romanisation) above the masthead date
 _NOTICE_WORDS = re.compile("休刊|停刊|停报|出版")
 
 
@@ -151,19 +153,19 @@ def column_tag(line: Line) -> str | None:
 
 
 def masthead(lines: list[Line]) -> tuple[int, date | None, int | None]:
-    """Where the text starts after the masthead, the masthead's date and page (first lines only)."""
-    j, found, page, seen = 0, None, None, False
-    while j < min(len(lines), 8):
-        line = lines[j]
-        if line.kind in (Kind.HEADER, Kind.DATE, Kind.META):
-            found, page = found or line.date, page or line.page
-            seen = seen or line.kind is not Kind.META
-        elif not (  # the paper's name above its date line
-            line.kind is Kind.SHORT
-            and len(line.text) <= 20
-            and j + 1 < len(lines)
-            and lines[j + 1].kind in (Kind.HEADER, Kind.DATE, Kind.META)
-        ):
-            break
-        j += 1
-    return (j, found, page) if seen else (0, None, None)
+    """Where the text starts after the masthead, and the masthead's date and page.
+
+    The masthead is a date line (or dated page header) among the first lines, with only the paper's name
+    (short lines) and furniture above it and more furniture below.
+    """
+    top = next((j for j, ln in enumerate(lines[:_MASTHEAD_LINES]) if ln.kind in (Kind.HEADER, Kind.DATE)), None)
+    above = lines[:top] if top is not None else []
+    if top is None or not all(
+        ln.kind is Kind.META or (ln.kind is Kind.SHORT and len(ln.text) <= _MAX_NAME) for ln in above
+    ):
+        return 0, None, None
+    end, found, page = top, None, None
+    while end < len(lines) and lines[end].kind in (Kind.HEADER, Kind.DATE, Kind.META):
+        found, page = found or lines[end].date, page or lines[end].page
+        end += 1
+    return end, found, page
