@@ -36,29 +36,54 @@ def outline(issue: Issue) -> list[tuple]:
 
 # --- the seed: the acceptance test of project issue 2 -------------------------------------------------------
 
+SEED_SUBHEADS = (
+    "数字经济蓬勃发展 夯实城市智能升级数字基础",
+    "各地智能升级提速 打造未来区域发展竞争力",
+    "客观面对机遇挑战 把握数字时代破局新机遇",
+)
+SEED_OUTLINE = [
+    (A, "打造数字时代城市核心竞争力 192城沪上共话", "权威发布", SEED_SUBHEADS, ("章斐然", "王震"), None, 14),
+    (A, "商务部: 8月社会消费品 零售总额同比增长4.6%", None, (), ("孙红丽",), None, 3),
+    (A, "七部门: 电子产品 升级换代潜力巨大", None, (), ("刘向东",), None, 4),
+    (P, "山东新泰: 秋粮收获忙", None, (), ("徐速绘",), None, 2),
+    (N, "休刊通知", None, (), (), None, 1),
+]
+SEED_DATES = tuple(date(2023, m, d) for m, d in [(9, 29), (10, 2), (10, 4), (10, 6), (10, 9), (10, 11)])
+
 
 def test_seed_issue_parses_into_its_five_items(seed_bytes):
     issue = parse_issue(seed_bytes, "000_90b6bc3011e581f6.txt")
     assert (issue.issue_date, issue.encoding, issue.warnings) == (date(2023, 9, 27), "utf-8", ())
-    subheads = (
-        "数字经济蓬勃发展 夯实城市智能升级数字基础",
-        "各地智能升级提速 打造未来区域发展竞争力",
-        "客观面对机遇挑战 把握数字时代破局新机遇",
-    )
-    assert outline(issue) == [
-        (A, "打造数字时代城市核心竞争力 192城沪上共话", "权威发布", subheads, ("章斐然", "王震"), None, 14),
-        (A, "商务部: 8月社会消费品 零售总额同比增长4.6%", None, (), ("孙红丽",), None, 3),
-        (A, "七部门: 电子产品 升级换代潜力巨大", None, (), ("刘向东",), None, 4),
-        (P, "山东新泰: 秋粮收获忙", None, (), ("徐速绘",), None, 2),
-        (N, "休刊通知", None, (), (), None, 1),
-    ]
+    assert outline(issue) == SEED_OUTLINE
     assert [i.id for i in issue.items] == [f"2023-09-27-0{n}" for n in range(1, 6)]
     assert issue.suspension is not None
-    assert issue.suspension.dates == tuple(
-        date(2023, m, d) for m, d in [(9, 29), (10, 2), (10, 4), (10, 6), (10, 9), (10, 11)]
-    )
+    assert issue.suspension.dates == SEED_DATES
     assert (issue.suspension.resume, issue.suspension.declared_count) == (date(2023, 10, 13), 6)
     assert issue.suspension.notice_date == date(2023, 9, 27)
+
+
+@pytest.mark.parametrize(
+    ("variant", "encoding"),
+    [
+        pytest.param(lambda t: "\n".join(ln for ln in t.split("\n") if ln.strip()), "utf-8", id="no blank lines"),
+        pytest.param(lambda t: t.replace("\n\n", "\n\n\n"), "utf-8", id="double blank lines"),
+        pytest.param(
+            lambda t: "\n".join("\u3000\u3000" + ln if len(ln) > 40 else ln for ln in t.split("\n")),
+            "utf-8",
+            id="full-width indents",
+        ),
+        pytest.param(lambda t: "示例日报\n2023年9月27日 星期三\n第1234期\n" + t, "utf-8", id="masthead"),
+        pytest.param(lambda t: t.replace("\n", "\r\n"), "gb18030", id="GB18030 and CRLF"),
+        pytest.param(lambda t: "\ufeff" + t, "utf-8-sig", id="BOM"),
+    ],
+)
+def test_seed_in_other_layouts_reads_the_same(seed_bytes, variant, encoding):
+    """The parser follows the conventions, not the seed's exact spacing or encoding."""
+    text = variant(seed_bytes.decode("utf-8"))
+    data = text.encode("gb18030") if encoding == "gb18030" else text.encode("utf-8")
+    issue = parse_issue(data, "seed.txt")
+    assert (issue.encoding, outline(issue), issue.warnings) == (encoding, SEED_OUTLINE, ())
+    assert issue.suspension is not None and issue.suspension.dates == SEED_DATES
 
 
 def test_seed_page_broken_paragraph_is_joined(seed_bytes):
