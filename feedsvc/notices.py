@@ -9,6 +9,7 @@ Printed weekdays and counts are cross-checked; a mismatch is a warning, never an
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -20,7 +21,7 @@ _NOTICE_TITLE = re.compile(r"(?:启事|通知|公告|声明|告读者|致读者|
 _SENTENCES = re.compile(r"[。！？!?；;\n]+")
 _DATE = re.compile(rf"(?:(?P<y>{YEAR})\s*年\s*)?(?:(?P<m>{MD})\s*月\s*)?(?P<d>{MD})\s*[日号](?:\s*{WEEKDAY})?")
 # What may stand between a month-less day and the date before it: 10月2日、4日 / 10月1日至7日.
-_DAY_ONLY_AFTER = re.compile(r"[至到、—\-~～－，,和及与]\s*$")
+_DAY_ONLY_AFTER = frozenset("至到、—-~～－，,和及与")
 _RANGE_GAP = re.compile(r"^\s*(?:至|到|—+|–|-|~|～|－)\s*$")
 _ASIDE = re.compile(r"[(（][^()（）]{0,10}[)）]")
 _KEYWORD = re.compile(
@@ -113,12 +114,13 @@ def merge_suspensions(found: list[Suspension], warnings: list[str]) -> Suspensio
 
 
 def _mentions(sentence: str, notice_date: date, warnings: list[str]) -> Iterator[_Mention]:
-    keywords = [(k.start(), k.lastgroup or "") for k in _KEYWORD.finditer(sentence)]
+    keywords = list(_KEYWORD.finditer(sentence))
+    positions, roles = [k.start() for k in keywords], [k.lastgroup or "" for k in keywords]
     tokens = []  # (match, date)
     month: int | None = None
     year: int | None = None
     for m in _DATE.finditer(sentence):
-        if m.group("m") is None and (month is None or not _DAY_ONLY_AFTER.search(sentence[: m.start()])):
+        if m.group("m") is None and (month is None or not _after_separator(sentence, m.start())):
             continue
         day = _resolve(m, month, year, notice_date, tokens[-1][1] if tokens else None)
         month = cn_int(m.group("m")) if m.group("m") else month
@@ -140,9 +142,9 @@ def _mentions(sentence: str, notice_date: date, warnings: list[str]) -> Iterator
         if i + 1 < len(tokens) and _RANGE_GAP.match(_ASIDE.sub("", sentence[m.end() : tokens[i + 1][0].start()])):
             i += 1
             last, end = tokens[i][1], tokens[i][0].end()
-        after = [role for pos, role in keywords if pos >= end]
-        before = [role for pos, role in keywords if pos < m.start()]
-        role = after[0] if after else (before[-1] if before else "")
+        # A date takes the first keyword after it in its sentence, else the last one before it.
+        k = bisect_left(positions, end)
+        role = roles[k] if k < len(roles) else (roles[k - 1] if k and positions[k - 1] < m.start() else "")
         yield _Mention(first, last, last is not first, role)
         i += 1
 
@@ -180,6 +182,10 @@ def _expand(mention: _Mention, weekdays: Collection[int], warnings: list[str]) -
         return []
     days = (first + timedelta(days=n) for n in range((last - first).days + 1))
     return [d for d in days if d.weekday() in weekdays]
+
+
+def _after_separator(sentence: str, start: int) -> bool:
+    return sentence[max(0, start - 8) : start].rstrip()[-1:] in _DAY_ONLY_AFTER
 
 
 def _without_weekday(m: re.Match[str]) -> str:
