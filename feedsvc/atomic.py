@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 TEMP_SUFFIX = ".tmp"
+_STARTED = time.time()  # a temp file naming our pid but older than this is from a former process
 
 
 def fsync_dir(folder: Path) -> None:
@@ -36,17 +37,19 @@ def write_atomic(path: Path, data: bytes, *, sync_dir: bool = True) -> bool:
     """Replace `path` with `data` unless it already holds exactly those bytes; True when written.
 
     The temp file sits in the same folder (so `os.replace` is a rename on one file system) under a
-    dot-prefixed name the server never serves. On any failure the temp file is removed, the old
-    file stays in place and the exception propagates. A caller writing several files into one
-    folder may pass `sync_dir=False` and call `fsync_dir` once at the end (one journal commit).
+    dot-prefixed name the server never serves, which carries the writer's pid (see `sweep_temp_files`).
+    On any failure the temp file is removed, the old file stays in place and the exception propagates.
+    A caller writing several files into one folder may pass `sync_dir=False` and call `fsync_dir` once
+    at the end (one journal commit).
     """
     if holds(path, data):
         return False  # keep mtime, and with it the server's ETag and Last-Modified
+    prefix = f".{path.name}.{os.getpid()}."
     try:
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=TEMP_SUFFIX)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=prefix, suffix=TEMP_SUFFIX)
     except FileNotFoundError:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=TEMP_SUFFIX)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=prefix, suffix=TEMP_SUFFIX)
     try:
         with os.fdopen(fd, "wb") as handle:
             os.fchmod(handle.fileno(), 0o644)  # mkstemp creates 0600; the server may run as another user
@@ -73,17 +76,35 @@ def remove(path: Path) -> bool:
     return True
 
 
+def _writer_is_gone(path: Path) -> bool:
+    """Whether the temp file at `path` (".<file>.<pid>.<random>.tmp") was left by a process no longer running."""
+    pid = path.name.rsplit(".", 3)[-3] if path.name.count(".") >= 4 else ""
+    if not pid.isdigit() or int(pid) == 0:
+        return False
+    if int(pid) == os.getpid():  # ours if written since we started, else a former process with the same pid
+        return path.stat().st_mtime < _STARTED
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except OSError:  # alive under another user (EPERM), or cannot tell
+        return False
+    return False
+
+
 def sweep_temp_files(root: Path, older_than: float = 60.0) -> list[Path]:
     """Remove temp files a killed process left under `root` (only ours: dot-prefixed, `.tmp`).
 
-    A live write keeps its temp file for milliseconds; the age limit spares the in-flight writes of
-    another process (a `build` run next to the service) that shares the folder.
+    A temp file whose writer is no longer running goes at once: a service killed mid-write and restarted
+    a second later leaves nothing behind. Otherwise (the writer's pid is alive, or was reused, or the name
+    carries none) only the age limit removes it, sparing the in-flight write of another process (a `build`
+    run next to the service) that shares the folder.
     """
     removed = []
     limit = time.time() - older_than
     for stale in root.rglob(f".*{TEMP_SUFFIX}"):
         with contextlib.suppress(FileNotFoundError):
-            if stale.is_file() and stale.stat().st_mtime < limit:
+            if stale.is_file() and (_writer_is_gone(stale) or stale.stat().st_mtime < limit):
                 stale.unlink()
                 removed.append(stale)
     return removed

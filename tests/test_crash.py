@@ -1,0 +1,301 @@
+"""Crashes and failures lose nothing: kill -9 at random moments, a disk that fills, an inbox that comes and goes.
+
+The kill test runs `feedsvc run` as a user does (a subprocess on 127.0.0.1:0); the failing-write and inbox
+tests run the daemon in-process, so a write can be made to fail with monkeypatch.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import logging
+import os
+import random
+import re
+import shutil
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import feedparser
+import pytest
+from conftest import ManualClock, issue_text
+from lxml import etree
+
+from feedsvc.config import Settings
+from feedsvc.daemon import Daemon
+
+TZ = ZoneInfo("Asia/Shanghai")
+ROUNDS = 20
+FIRST_DAY = date(2023, 1, 2)
+NOW = "2023-06-01T09:00:00+08:00"  # after every issue dropped here: all are released at once
+
+
+def wait_for(predicate: Callable[[], Any], timeout: float = 10.0, what: str = "condition") -> Any:
+    """Poll `predicate` until it returns something truthy; fail after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = predicate()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what}: not met within {timeout} s")
+        time.sleep(0.02)
+
+
+def fetch(url: str) -> tuple[int, bytes]:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as err:
+        return err.code, err.read()
+
+
+def read_feeds(url: str) -> dict[str, feedparser.FeedParserDict]:
+    """RSS and Atom as served, each well-formed (lxml) and read by feedparser without complaint."""
+    feeds = {}
+    for name in ("rss.xml", "atom.xml"):
+        code, body = fetch(url + name)
+        assert code == 200, name
+        etree.fromstring(body)
+        feeds[name] = feedparser.parse(body)
+        assert not feeds[name].bozo, (name, feeds[name].get("bozo_exception"))
+    return feeds
+
+
+def temp_files(public: Path) -> list[Path]:
+    return [p for p in public.rglob(".*")]
+
+
+# --- kill -9 ---------------------------------------------------------------------------------------------------
+
+
+class Running:
+    """`feedsvc run` in a subprocess, its stderr going to a log file (a pipe nobody reads could fill and block)."""
+
+    def __init__(self, inbox: Path, data: Path, log: Path) -> None:
+        self.log = log
+        offset = log.stat().st_size if log.exists() else 0
+        with log.open("a") as sink:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "feedsvc", "run", "--inbox", str(inbox), "--data", str(data), "--port", "0"],
+                stderr=sink, env={**os.environ, "FEEDSVC_NOW": NOW},
+            )
+
+        def address() -> str | None:
+            assert self.proc.poll() is None, "the service exited:\n" + log.read_text()[offset:]
+            with log.open() as handle:
+                handle.seek(offset)
+                found = re.search(r" on (http://127\.0\.0\.1:\d+/)", handle.read())
+            return found[1] if found else None
+
+        self.url: str = wait_for(address, 20, "the service reports its address")
+
+    def kill(self) -> None:
+        self.proc.kill()  # SIGKILL
+        self.proc.wait()
+
+
+def test_kill_9_at_random_moments_loses_nothing(tmp_path: Path) -> None:
+    """20 times: drop issues (some corrected editions), kill -9 at a random moment, restart. Afterwards the feeds
+    parse, hold exactly the latest edition of every dropped issue once, every item link resolves and no temp
+    file is left."""
+    seed = random.randrange(1 << 32)
+    rng = random.Random(seed)
+    inbox, data, log = tmp_path / "inbox", tmp_path / "var", tmp_path / "service.log"
+    inbox.mkdir()
+    expected: dict[date, str] = {}  # issue date -> the title of its latest edition
+    day = FIRST_DAY
+    service = Running(inbox, data, log)
+    try:
+        for round_ in range(ROUNDS):
+            for _ in range(rng.randint(1, 2)):
+                expected[day] = f"第{round_}轮 {day:%m月%d日}要闻"
+                (inbox / f"{day}.txt").write_text(issue_text(day, expected[day]))
+                day += timedelta(days=1)
+            if rng.random() < 0.3:  # a corrected edition of an earlier issue, under another name, newer mtime
+                fixed = rng.choice(sorted(expected))
+                expected[fixed] = f"更正{round_} {fixed:%m月%d日}要闻"
+                (inbox / f"{fixed}-fixed{round_}.txt").write_text(issue_text(fixed, expected[fixed]))
+            time.sleep(rng.uniform(0.0, 0.2))  # the random moment of the crash, not a wait for an outcome
+            service.kill()
+            service = Running(inbox, data, log)
+            check_after_restart(service.url, data / "public", expected, f"seed {seed}, round {round_}")
+    finally:
+        service.kill()
+
+
+def check_after_restart(url: str, public: Path, expected: dict[date, str], where: str) -> None:
+    newest_first = [expected[d] for d in sorted(expected, reverse=True)]
+
+    def caught_up() -> bool:
+        info = json.loads(fetch(url + "status.json")[1])
+        feeds = read_feeds(url)
+        return info["issue_count"] == len(expected) and all(
+            [e.title for e in feed.entries] == newest_first for feed in feeds.values())
+
+    wait_for(caught_up, 15, f"{where}: every dropped issue in the store and the feeds")
+    feeds = read_feeds(url)
+    for feed in feeds.values():
+        ids = [e.id for e in feed.entries]
+        assert len(ids) == len(set(ids)), f"{where}: duplicated items"
+    for entry in feeds["rss.xml"].entries:
+        assert fetch(entry.link)[0] == 200, f"{where}: {entry.link} does not resolve"
+    assert json.loads(fetch(url + "status.json")[1])["rejected"] == [], where
+    assert temp_files(public) == [], f"{where}: temp files left behind"
+
+
+def writer(public: Path, name: str, code: str = "pass") -> tuple[subprocess.Popen[bytes], Path]:
+    """A process writing public/`name` with write_atomic (after running `code`), caught with its temp file there."""
+    proc = subprocess.Popen([sys.executable, "-c", (
+        f"import os, sys, time; from pathlib import Path; from feedsvc.atomic import write_atomic; {code}; "
+        f"write_atomic(Path(sys.argv[1]) / {name!r}, bytes(200 << 20))"), str(public)])
+    try:
+        found = wait_for(lambda: [p for p in temp_files(public) if p.name.startswith(f".{name}.")]
+                         or proc.poll() is not None, what=f"the temp file of {name}")
+    except BaseException:
+        proc.kill()
+        raise
+    assert found is not True and proc.poll() is None, "the write finished: nothing to test"
+    return proc, found[0]
+
+
+def test_temp_file_of_a_writer_killed_mid_write_is_gone_after_restart(tmp_path: Path) -> None:
+    """A process killed while writing leaves nothing behind once the service starts again, however recent the
+    leftover; the temp file of another process still writing is left alone."""
+    public = tmp_path / "var" / "public"
+    public.mkdir(parents=True)
+    killed, _ = writer(public, "rss.xml")
+    killed.kill()
+    killed.wait()
+    live, in_flight = writer(public, "atom.xml", "os.fsync = lambda fd: time.sleep(60)")
+    try:
+        service = Running(tmp_path / "inbox", tmp_path / "var", tmp_path / "service.log")
+        service.kill()
+        assert temp_files(public) == [in_flight]
+    finally:
+        live.kill()
+        live.wait()
+
+
+# --- a write fails ---------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(name="daemon")
+def _daemon(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> Iterator[Daemon]:
+    """The daemon in-process on a free loopback port, its log captured."""
+    caplog.set_level(logging.INFO)
+    (tmp_path / "inbox").mkdir()
+    daemon = Daemon(Settings(inbox=tmp_path / "inbox", data=tmp_path / "data", port=0),
+                    ManualClock(datetime(2023, 6, 1, 9, tzinfo=TZ)))
+    daemon.start()
+    yield daemon
+    daemon.stop()
+
+
+def drop(daemon: Daemon, day: date, *titles: str, name: str | None = None) -> None:
+    (daemon.settings.inbox / (name or f"{day}.txt")).write_text(issue_text(day, *titles))
+
+
+def feed_titles(daemon: Daemon) -> list[str]:
+    return [e.title for e in read_feeds(daemon.url)["rss.xml"].entries]
+
+
+def disk_full(*_args: object, **_kwargs: object) -> None:
+    raise OSError(errno.ENOSPC, "No space left on device")
+
+
+@pytest.mark.parametrize("failing", ["replace", "fsync"])
+def test_a_failed_write_keeps_the_last_good_feeds_and_the_next_publication_catches_up(
+        daemon: Daemon, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch, failing: str) -> None:
+    public = daemon.settings.public
+    drop(daemon, date(2023, 5, 1), "五月一日 节日见闻", "劳动光荣 基层故事")
+    wait_for(lambda: feed_titles(daemon) == ["五月一日 节日见闻", "劳动光荣 基层故事"], what="first issue")
+    wait_for(lambda: (public / "issues" / "2023-05-01.html").exists(), what="first issue page")
+    good = {name: fetch(daemon.url + name)[1] for name in ("rss.xml", "atom.xml", "feed.json")}
+
+    monkeypatch.setattr(os, failing, disk_full)
+    drop(daemon, date(2023, 5, 3), "五月三日 假期消费")
+    # A correction withdrawing an item, while the disk is full: its page must go once writes work again.
+    drop(daemon, date(2023, 5, 1), "五月一日 节日见闻", name="2023-05-01-fixed.txt")
+    wait_for(lambda: len([r for r in caplog.records if "No space left on device" in r.getMessage()
+                          or (r.exc_info and "No space left" in str(r.exc_info[1]))]) >= 2,
+             what="both failures logged")
+    assert daemon.service.store.issue_count() == 2  # the store took both; only public/ is behind
+    for name, body in good.items():
+        assert fetch(daemon.url + name) == (200, body), f"{name}: the last good version is not served"
+    read_feeds(daemon.url)
+    assert temp_files(public) == []
+    monkeypatch.undo()
+
+    daemon.service.release_due()  # the periodic tick: retries what failed without waiting for another file
+    expected = ["五月三日 假期消费", "五月一日 节日见闻"]
+    wait_for(lambda: feed_titles(daemon) == expected, what="the pending publication caught up")
+    assert (public / "issues" / "2023-05-03.html").exists()
+    feeds = read_feeds(daemon.url)
+    for entry in feeds["rss.xml"].entries:
+        assert fetch(entry.link)[0] == 200, entry.link
+    withdrawn = [p.name for p in (public / "items").iterdir() if p.name.startswith("2023-05-01")]
+    assert withdrawn == ["2023-05-01-01.html"], "the withdrawn item's page is still served"
+    assert "劳动光荣" not in fetch(daemon.url + "issues/2023-05-01.html")[1].decode()
+
+    drop(daemon, date(2023, 5, 5), "五月五日 立夏农事")
+    wait_for(lambda: feed_titles(daemon) == ["五月五日 立夏农事", *expected], what="the next drop")
+    assert temp_files(public) == []
+
+
+def test_a_failed_write_is_retried_by_the_next_drop(daemon: Daemon, monkeypatch: pytest.MonkeyPatch,
+                                                    caplog: pytest.LogCaptureFixture) -> None:
+    """Without any tick, the next file's publication also publishes what the failed one left pending."""
+    public = daemon.settings.public
+    drop(daemon, date(2023, 5, 1), "五月一日 节日见闻")
+    wait_for(lambda: feed_titles(daemon) == ["五月一日 节日见闻"], what="first issue")
+    monkeypatch.setattr(os, "replace", disk_full)
+    drop(daemon, date(2023, 5, 3), "五月三日 假期消费")
+    wait_for(lambda: any("No space left" in r.getMessage() or (r.exc_info and "No space" in str(r.exc_info[1]))
+                         for r in caplog.records), what="the failure logged")
+    monkeypatch.undo()
+    drop(daemon, date(2023, 5, 5), "五月五日 立夏农事")
+    wait_for(lambda: feed_titles(daemon) == ["五月五日 立夏农事", "五月三日 假期消费", "五月一日 节日见闻"],
+             what="the next drop publishes both")
+    assert (public / "issues" / "2023-05-03.html").exists()
+    for entry in read_feeds(daemon.url)["rss.xml"].entries:
+        assert fetch(entry.link)[0] == 200, entry.link
+
+
+# --- the inbox comes and goes ----------------------------------------------------------------------------------
+
+
+def test_inbox_deleted_and_recreated_through_the_daemon(daemon: Daemon, caplog: pytest.LogCaptureFixture) -> None:
+    inbox = daemon.settings.inbox
+    drop(daemon, date(2023, 5, 1), "五月一日 节日见闻")
+    wait_for(lambda: feed_titles(daemon) == ["五月一日 节日见闻"], what="first issue")
+    shutil.rmtree(inbox)
+    message = f"inbox {inbox} does not exist; waiting for it"
+    wait_for(lambda: any(r.getMessage() == message for r in caplog.records), what="a clear message")
+    assert feed_titles(daemon) == ["五月一日 节日见闻"]  # still serving meanwhile
+    inbox.mkdir()
+    drop(daemon, date(2023, 5, 3), "五月三日 假期消费")
+    wait_for(lambda: feed_titles(daemon)[:1] == ["五月三日 假期消费"], what="watching resumed")
+    assert any("is back" in r.getMessage() for r in caplog.records)
+
+
+def test_inbox_missing_at_start_through_the_command_line(tmp_path: Path) -> None:
+    inbox = tmp_path / "not-yet"
+    service = Running(inbox, tmp_path / "var", tmp_path / "service.log")
+    try:
+        assert f"inbox {inbox} does not exist; waiting for it" in service.log.read_text()
+        assert read_feeds(service.url)["rss.xml"].entries == []  # serving empty feeds meanwhile
+        inbox.mkdir()
+        (inbox / "2023-05-01.txt").write_text(issue_text(date(2023, 5, 1), "五月一日 节日见闻"))
+        wait_for(lambda: [e.title for e in read_feeds(service.url)["rss.xml"].entries] == ["五月一日 节日见闻"],
+                 what="watching started once the inbox exists")
+    finally:
+        service.kill()
