@@ -47,6 +47,7 @@ class Draft:
     notice: bool
     section: str | None = None
     subheads: list[str] = field(default_factory=list)
+    subhead_at: list[int] = field(default_factory=list)  # index of the paragraph each subhead precedes
     paragraphs: list[list[str]] = field(default_factory=list)  # fragments of page-broken paragraphs
     authors: list[str] = field(default_factory=list)
     lead: bool = False  # opened with a dateline or a byline under the headline
@@ -135,6 +136,7 @@ class _Assembler:
             self._start()
             return
         cur.subheads.append(line.text)
+        cur.subhead_at.append(len(cur.paragraphs))
         cur.after_subhead = True
         self.i += 1
 

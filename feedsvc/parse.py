@@ -86,9 +86,10 @@ def _item(draft: Draft, ordinal: int, issue_date: date) -> Item:
         title=draft.title,
         section=draft.section,
         subheads=tuple(draft.subheads),
-        paragraphs=tuple(p for p in ("".join(f) for f in draft.paragraphs) if p),
+        paragraphs=tuple("".join(f) for f in draft.paragraphs),  # never empty: assemble keeps no empty text
         authors=tuple(dict.fromkeys(draft.authors)),
         page=draft.page,
+        subhead_at=tuple(draft.subhead_at),
     )
 
 

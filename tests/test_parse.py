@@ -86,6 +86,13 @@ def test_seed_in_other_layouts_reads_the_same(seed_bytes, variant, encoding):
     assert issue.suspension is not None and issue.suspension.dates == SEED_DATES
 
 
+def test_seed_subheads_keep_their_place(seed_bytes):
+    """Each subhead stands before a paragraph: 发展数字经济… (3rd), 面对数字中国… (6th), 数字化浪潮下… (10th)."""
+    first = parse_issue(seed_bytes, "seed.txt").items[0]
+    assert first.subhead_at == (2, 5, 9)
+    assert [first.paragraphs[n][:6] for n in first.subhead_at] == ["发展数字经济", "面对数字中国", "数字化浪潮下"]
+
+
 def test_seed_page_broken_paragraph_is_joined(seed_bytes):
     first = parse_issue(seed_bytes, "seed.txt").items[0]
     joined = [p for p in first.paragraphs if p.startswith("面对数字中国建设的时代召唤")]
@@ -482,6 +489,8 @@ def check_invariants(issue: Issue) -> None:
     assert [i.ordinal for i in issue.items] == list(range(1, len(issue.items) + 1))
     assert [i.id for i in issue.items] == [item_id(issue.issue_date, i.ordinal) for i in issue.items]
     assert all(i.title and all(i.paragraphs) for i in issue.items)
+    assert all(len(i.subhead_at) == len(i.subheads) for i in issue.items)
+    assert all(0 <= n <= len(i.paragraphs) for i in issue.items for n in i.subhead_at)
     assert len(issue.warnings) <= 51
     json.dumps(issue.to_dict(), ensure_ascii=False)
 
