@@ -58,7 +58,9 @@ class Service:
         self.bus = Bus()
         # One ingestion or publication at a time: the watcher worker, scheduler jobs and the CLI all come here.
         self._lock = threading.RLock()
+        # What public/ still lacks: kept until a publication succeeds, so a failed one (disk full) is retried.
         self._dirty: set[date] = set()
+        self._withdrawn: set[str] = set()  # item ids whose pages go once no feed links to them
         self._released_through = clock()
         self.calendar = self._load_calendar()
         # Issue dates held in memory: max_age() runs on every HTTP request and must not wait on the store.
@@ -110,7 +112,7 @@ class Service:
     def _mark_dirty(self, event: ItemPublished | ItemUpdated | ItemWithdrawn) -> None:
         self._dirty.add(event.issue_date)
         if isinstance(event, ItemWithdrawn):
-            self.publisher.remove_item(event.item_id)
+            self._withdrawn.add(event.item_id)
 
     def _emit(self, events: Iterable[Event], *, record: bool = False) -> None:
         now = self.clock()
@@ -131,7 +133,7 @@ class Service:
         with self._lock:
             changed = self._take(path, inbox or self.settings.inbox)
             if publish and self._dirty:
-                self.publish()
+                self._publish_or_report()
             return changed
 
     def _take(self, path: Path, inbox: Path) -> bool:
@@ -181,9 +183,9 @@ class Service:
             now = self.clock()
             due = [r.issue_date for r in self.store.pending(self._released_through) if r.release_at <= now]
             self._released_through = now
-            if due:
-                self._dirty.update(due)
-                self.publish()
+            self._dirty.update(due)
+            if self._dirty:  # due releases, or what a failed publication left pending
+                self._publish_or_report()
 
     # --- publishing --------------------------------------------------------------------------------------
 
@@ -207,18 +209,27 @@ class Service:
                 r.issue_date for r in records
                 if not (pages / f"{r.issue_date}.html").exists() and self._is_public(r.issue_date, now)
             )
+            self._publish_or_report()
+
+    def _publish_or_report(self) -> None:
+        """Publish; a failed write (disk full) is logged, public/ keeps its last good files, the next one retries."""
+        try:
             self.publish()
+        except OSError as exc:
+            log.error("publishing failed, public/ keeps its last good files until the next publication: %s", exc)
 
     def publish(self, *, everything: bool = False) -> None:
         """Bring public/ in step with the store: item pages, then the feeds that link to them, then issue pages.
 
-        Pages come before whatever links to them, so a reader never follows a link to a 404. An issue's page is
-        written after its items and the feeds: its presence marks the issue as fully published (`recover`).
+        Pages come before whatever links to them, so a reader never follows a link to a 404; withdrawn items'
+        pages go once the feeds no longer link to them. An issue's page is written after its items and the
+        feeds: its presence marks the issue as fully published (`recover`). What was pending stays pending
+        until this succeeds, so after a failed write (it raises) the next publication catches up.
         """
         with self._lock:
             now = self.clock()
             days = {r.issue_date for r in self.store.issues()} if everything else set(self._dirty)
-            self._dirty.clear()
+            withdrawn = set(self._withdrawn)
             self._released_through = max(self._released_through, now)
             withheld, limit = self._withheld(), self.settings.feed_items
             latest = self.store.entries(now, limit=1, withheld=withheld)
@@ -235,9 +246,13 @@ class Service:
                 entries = self.store.entries(now, limit=limit, withheld=withheld, section=section)
                 self.publisher.publish_feeds(entries, timing, section=section)
             self.publisher.publish_feeds(self.store.entries(now, limit=limit, withheld=withheld), timing)
+            for item_id in sorted(withdrawn):
+                self.publisher.remove_item(item_id)
             for day, entries in pages.items():
                 self.publisher.publish_issue(day, entries)
             self.publisher.publish_index(self._index_view(now))
+            self._dirty.difference_update(days)
+            self._withdrawn.difference_update(withdrawn)
 
     def _index_view(self, now: datetime) -> IndexView:
         issues = [(r.issue_date, r.item_count) for r in self.store.issues(limit=INDEX_ISSUES * 2)
