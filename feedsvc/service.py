@@ -228,8 +228,8 @@ class Service:
         """
         with self._lock:
             now = self.clock()
-            days = {r.issue_date for r in self.store.issues()} if everything else set(self._dirty)
-            withdrawn = set(self._withdrawn)
+            pending, withdrawn = set(self._dirty), set(self._withdrawn)
+            days = {r.issue_date for r in self.store.issues()} if everything else pending
             self._released_through = max(self._released_through, now)
             withheld, limit = self._withheld(), self.settings.feed_items
             latest = self.store.entries(now, limit=1, withheld=withheld)
@@ -251,7 +251,7 @@ class Service:
             for day, entries in pages.items():
                 self.publisher.publish_issue(day, entries)
             self.publisher.publish_index(self._index_view(now))
-            self._dirty.difference_update(days)
+            self._dirty.difference_update(pending)
             self._withdrawn.difference_update(withdrawn)
 
     def _index_view(self, now: datetime) -> IndexView:
