@@ -39,11 +39,16 @@ def write_atomic(path: Path, data: bytes, *, sync_dir: bool = True) -> bool:
     The temp file sits in the same folder (so `os.replace` is a rename on one file system) under a
     dot-prefixed name the server never serves, which carries the writer's pid (see `sweep_temp_files`).
     On any failure the temp file is removed, the old file stays in place and the exception propagates.
+    A new version is dated at least a whole second after the one it replaces (see `_dated_after`).
     A caller writing several files into one folder may pass `sync_dir=False` and call `fsync_dir` once
     at the end (one journal commit).
     """
     if holds(path, data):
         return False  # keep mtime, and with it the server's ETag and Last-Modified
+    try:
+        replaced_ns: int | None = path.stat().st_mtime_ns
+    except FileNotFoundError:
+        replaced_ns = None
     prefix = f".{path.name}.{os.getpid()}."
     try:
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=prefix, suffix=TEMP_SUFFIX)
@@ -55,6 +60,8 @@ def write_atomic(path: Path, data: bytes, *, sync_dir: bool = True) -> bool:
             os.fchmod(handle.fileno(), 0o644)  # mkstemp creates 0600; the server may run as another user
             handle.write(data)
             handle.flush()
+            if replaced_ns is not None:
+                _dated_after(handle.fileno(), replaced_ns)
             os.fsync(handle.fileno())
         Path(tmp).replace(path)  # a rename: atomic for readers of `path`
     except BaseException:
@@ -64,6 +71,21 @@ def write_atomic(path: Path, data: bytes, *, sync_dir: bool = True) -> bool:
     if sync_dir:
         fsync_dir(path.parent)
     return True
+
+
+def _dated_after(fd: int, replaced_ns: int) -> None:
+    """Date the new version (open as `fd`) in a later whole second than the version it replaces.
+
+    HTTP dates have whole seconds (aiohttp rounds mtimes up, other servers down): a feed rewritten within
+    the second of its previous version, or after the clock stepped back, would keep its Last-Modified.
+    A reader sending only If-Modified-Since would then get 304 for changed bytes, and libcurl (newsboat)
+    drops a 200's body whose Last-Modified is not newer than its condition. So the mtime moves to just
+    past the next second when needed: ahead of the clock by under a second per change within one second.
+    """
+    # One millisecond past the second: st_mtime as a float cannot tell a nanosecond from the second itself.
+    after_ns = (replaced_ns // 1_000_000_000 + 1) * 1_000_000_000 + 1_000_000
+    if os.fstat(fd).st_mtime_ns < after_ns:
+        os.utime(fd, ns=(after_ns, after_ns))
 
 
 def remove(path: Path) -> bool:
