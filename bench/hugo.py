@@ -28,6 +28,7 @@ languageCode = "zh-CN"
 title = "示例日报"
 rssLimit = 50
 disableKinds = ["taxonomy", "term"]
+buildFuture = true  # the generated archive runs past today
 """
 _PAGE = ('<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>{{ .Title }}</title>'
          '<link rel="alternate" type="application/rss+xml" href="{{ "index.xml" | absURL }}"></head>'
