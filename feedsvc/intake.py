@@ -37,15 +37,25 @@ def _kind(mode: int) -> str:
     return "not a regular file"
 
 
+def display_name(path: Path) -> str:
+    """The file's name as text: names are bytes on Linux, and bytes that are not UTF-8 show as \\xNN escapes
+    (the name as Python holds it would not fit in SQLite, a log line or JSON)."""
+    return os.fsencode(path.name).decode("utf-8", "backslashreplace")
+
+
 def read_inbox_file(path: Path, inbox: Path, max_bytes: int) -> Intake:
-    """Read `path` (a file directly in `inbox`), refusing what is not a regular file inside the inbox."""
-    name = path.name
+    """Read `path` (a file directly in `inbox`), refusing what is not a regular file inside the inbox.
+
+    The Intake's name, and the source of every refusal, is `display_name(path)`.
+    """
+    name = display_name(path)
     try:
         info = os.lstat(path)
         if stat.S_ISLNK(info.st_mode):
             target = path.resolve()
             if target.parent != inbox.resolve():
-                raise ParseError(name, f"symbolic link to {target} points outside the inbox; refused")
+                shown = os.fsencode(target).decode("utf-8", "backslashreplace")
+                raise ParseError(name, f"symbolic link to {shown} points outside the inbox; refused")
             info = os.stat(path)
         if not stat.S_ISREG(info.st_mode):
             raise ParseError(name, f"{_kind(info.st_mode)}, not an issue file; refused without reading")

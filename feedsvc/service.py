@@ -141,7 +141,7 @@ class Service:
         try:
             intake = read_inbox_file(path, inbox, self.settings.max_file_bytes)
         except ParseError as exc:
-            self._emit(self.store.reject(file=path.name, reason=exc.reason, sha256=None, now=now))
+            self._emit(self.store.reject(file=exc.source, reason=exc.reason, sha256=None, now=now))
             return False
         if self.store.known(intake.sha256):
             return False

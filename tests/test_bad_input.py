@@ -476,3 +476,39 @@ def _proc_kb(pid: int, field: str) -> int:
         if line.startswith(field + ":"):
             return int(line.split()[1])
     raise AssertionError(f"{field} not in /proc/{pid}/status")
+
+
+def test_file_names_that_are_not_utf8_are_rejected_or_ingested_like_any_other(desk: Desk) -> None:
+    """Names are bytes on Linux: one that is not UTF-8 still gets its rejection listed (readably) and logged,
+    and a valid issue under such a name is ingested, not lost."""
+    before = desk.snapshot()
+    garbage = os.fsdecode(b"bad-\xff\xfe.txt")
+    desk.drop(garbage, b"\x00\xff" * 100)
+    listed = wait_for(lambda: [r for r in desk.status()["rejected"] if r["file"].startswith("bad-")],
+                      what="the badly named file listed as rejected")
+    assert listed[0]["file"].endswith(".txt") and "not text" in listed[0]["reason"]
+    assert [r for r in desk.log.records if r.getMessage().startswith(f"IssueRejected file={listed[0]['file']} ")]
+    assert desk.snapshot() == before
+    outside = desk.inbox.parent / os.fsdecode(b"out-\xff")
+    outside.write_bytes(b"")
+    link = os.fsdecode(b"link-\xff.txt")
+    (desk.inbox / link).symlink_to(outside)
+    desk.remember(desk.inbox / link)
+    refused = wait_for(lambda: [r for r in desk.status()["rejected"] if r["file"].startswith("link-")],
+                       what="the badly named symlink listed as rejected")
+    assert "outside the inbox" in refused[0]["reason"]
+    valid = os.fsdecode(f"{NEW_DAY}-".encode() + b"\xe4\xb8.txt")
+    desk.drop(valid, issue_text(NEW_DAY, "城市更新 老街焕新").encode())
+    desk.wait_titles(lambda t: t[:1] == ["城市更新 老街焕新"], "the issue with a non-UTF-8 name in the feed")
+    assert not [r for r in desk.log.records if r.levelno >= logging.ERROR]
+
+
+def test_a_file_name_with_a_line_break_cannot_forge_a_log_line(desk: Desk) -> None:
+    name = "evil\nIssueReceived file=forged.txt issue_date=2023-09-28"
+    desk.drop(name, b"\x00\xff" * 100)
+    assert desk.rejection(name)  # status.json carries the real name, JSON-escaped
+    records = wait_for(lambda: [r for r in desk.log.records if "evil" in r.getMessage()], what="the rejection logged")
+    assert len(records) == 1
+    message = records[0].getMessage()
+    assert "\n" not in message and "\r" not in message
+    assert message.startswith("IssueRejected file=evil")
