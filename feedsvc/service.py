@@ -6,6 +6,7 @@ Read top to bottom, `Service._wire` is the whole flow: which event leads to whic
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from collections.abc import Callable, Iterable
 from datetime import date, datetime, timedelta
@@ -40,9 +41,18 @@ log = logging.getLogger("feedsvc")
 INDEX_ISSUES = 30
 
 
+# Line breaks and other controls in a value (a file may be named "x\nIssueReceived ...") would split one
+# event over several lines, or forge one.
+_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def _one_line(value: object) -> str:
+    return _CONTROLS.sub(lambda m: m[0].encode("unicode_escape").decode("ascii"), str(value))
+
+
 def log_event(event: Event) -> None:
     """One log line per event, so `journalctl -u feedsvc` reads as the paper's history."""
-    fields = " ".join(f"{k}={v}" for k, v in event.to_dict().items())
+    fields = " ".join(f"{k}={_one_line(v)}" for k, v in event.to_dict().items())
     level = logging.WARNING if isinstance(event, IssueRejected | IssueMissing | IssueHeld) else logging.INFO
     log.log(level, "%s %s", event.name, fields, extra={"event": event.name, "fields": event.to_dict()})
 
