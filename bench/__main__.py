@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -28,6 +29,19 @@ def table(rows: list[Row]) -> list[str]:
     return lines
 
 
+def revision() -> str:
+    """The commit measured, marked dirty when the working tree had uncommitted changes under feedsvc/."""
+    here = Path(__file__).resolve().parent.parent
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=here, capture_output=True, text=True,
+                              check=True, timeout=10).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", "feedsvc"], cwd=here, capture_output=True,
+                               text=True, check=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "unknown (not a git checkout)"
+    return f"commit {head}" + (" plus uncommitted changes in feedsvc/" if dirty else "")
+
+
 def write_results(ctx: Context, args: argparse.Namespace, elapsed: float) -> None:
     info = machine()
     command = "make bench" if not args.quick and not args.only else "python -m bench " + " ".join(sys.argv[1:])
@@ -35,6 +49,7 @@ def write_results(ctx: Context, args: argparse.Namespace, elapsed: float) -> Non
              f"Produced by `{command}` in {elapsed / 60:.1f} minutes"
              f" ({'quick mode' if ctx.quick else 'full run'}); regenerate with `make bench`.", ""]
     lines += [f"- {key}: {value}" for key, value in info.items()]
+    lines.append(f"- feedsvc: {revision()}")
     lines += ["", *table(ctx.rows), "",
               "Loopback only. Drop-to-feed: `feedsvc run` as a subprocess; the clock starts when the dropped file",
               "is closed and stops when GET /rss.xml (polled every 1 ms) holds the issue's first item. Serving: wrk,",
