@@ -39,6 +39,10 @@ from feedsvc.store import Store
 log = logging.getLogger("feedsvc")
 
 INDEX_ISSUES = 30
+# In the data folder: the id of the last logged event whose effects public/ shows. Events after it (the
+# process died between an ingestion's commit and its publication) are published again at start. Written in
+# place: a write cut short leaves a prefix of the digits (a smaller id: more is replayed) or nothing (all is).
+PUBLISHED_MARK = "published-through"
 
 
 # Line breaks and other controls in a value (a file may be named "x\nIssueReceived ...") would split one
@@ -71,6 +75,7 @@ class Service:
         # What public/ still lacks: kept until a publication succeeds, so a failed one (disk full) is retried.
         self._dirty: set[date] = set()
         self._withdrawn: set[str] = set()  # item ids whose pages go once no feed links to them
+        self._mark: int | None = None  # the PUBLISHED_MARK last written by this process
         self._released_through = clock()
         self.calendar = self._load_calendar()
         # Issue dates held in memory: max_age() runs on every HTTP request and must not wait on the store.
@@ -209,9 +214,11 @@ class Service:
         return record.forced or day not in self._withheld()
 
     def recover(self, recent: int = 10) -> None:
-        """At start: redo the newest issues and any public issue whose page is missing (a crash mid-publish)."""
+        """At start: redo what the events logged since the last publication touched, the newest issues and any
+        public issue whose page is missing (a crash mid-publish)."""
         with self._lock:
             now = self.clock()
+            self._replay_unpublished()
             records = self.store.issues()
             self._dirty.update(r.issue_date for r in records[:recent])
             pages = self.settings.public / "issues"
@@ -220,6 +227,22 @@ class Service:
                 if not (pages / f"{r.issue_date}.html").exists() and self._is_public(r.issue_date, now)
             )
             self._publish_or_report()
+
+    def _replay_unpublished(self) -> None:
+        """Mark dirty what the events after the published mark touched (none without a mark: a new folder)."""
+        try:
+            text = (self.settings.data / PUBLISHED_MARK).read_text()
+        except FileNotFoundError:
+            return
+        after = int(text) if text.strip().isdigit() else 0
+        while events := self.store.events(after=after):
+            for event in events:
+                day = event.payload.get("issue_date")
+                if isinstance(day, str):
+                    self._dirty.add(date.fromisoformat(day))
+                if event.name == ItemWithdrawn.__name__:
+                    self._withdrawn.add(event.payload["item_id"])
+            after = events[-1].id
 
     def _publish_or_report(self) -> None:
         """Publish; a failed write (disk full) is logged, public/ keeps its last good files, the next one retries."""
@@ -238,6 +261,7 @@ class Service:
         """
         with self._lock:
             now = self.clock()
+            through = self.store.last_event_id()
             pending, withdrawn = set(self._dirty), set(self._withdrawn)
             days = {r.issue_date for r in self.store.issues()} if everything else pending
             self._released_through = max(self._released_through, now)
@@ -263,6 +287,9 @@ class Service:
             self.publisher.publish_index(self._index_view(now))
             self._dirty.difference_update(pending)
             self._withdrawn.difference_update(withdrawn)
+            if through != self._mark:
+                (self.settings.data / PUBLISHED_MARK).write_text(f"{through}\n")
+                self._mark = through
 
     def _index_view(self, now: datetime) -> IndexView:
         issues = [(r.issue_date, r.item_count) for r in self.store.issues(limit=INDEX_ISSUES * 2)

@@ -261,6 +261,10 @@ class Store:
                           " ORDER BY day")
         return [date.fromisoformat(row[0]) for row in rows]
 
+    def last_event_id(self) -> int:
+        """The id of the newest logged event (0 when there is none)."""
+        return int(self._read("SELECT coalesce(max(id), 0) FROM events")[0][0])
+
     def events(self, *, after: int = 0, limit: int = 1000) -> list[LoggedEvent]:
         """Logged events with id > `after`, in the order they were committed."""
         rows = self._read("SELECT id, at, name, payload FROM events WHERE id > ? ORDER BY id LIMIT ?",

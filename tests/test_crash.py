@@ -31,6 +31,7 @@ from lxml import etree
 
 from feedsvc.config import Settings
 from feedsvc.daemon import Daemon
+from feedsvc.service import Service
 
 TZ = ZoneInfo("Asia/Shanghai")
 ROUNDS = 20
@@ -277,6 +278,45 @@ def test_a_failed_write_is_retried_by_the_next_drop(daemon: Daemon, monkeypatch:
     assert (public / "issues" / "2023-05-03.html").exists()
     for entry in read_feeds(daemon.url)["rss.xml"].entries:
         assert fetch(entry.link)[0] == 200, entry.link
+
+
+def test_a_crash_after_a_failed_publication_of_an_old_issue_is_caught_up_at_restart(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A corrected edition of an issue older than the newest few is stored, its publication fails (disk full),
+    and the process dies before any retry. The next start publishes it: the new item's link resolves, the
+    withdrawn item's page is gone, the changed text is on the pages."""
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    settings = Settings(inbox=inbox, data=tmp_path / "data", base_url="http://feeds.example/")
+    clock = ManualClock(datetime(2023, 6, 1, 9, tzinfo=TZ))
+    service = Service(settings, clock)
+    service.recover()
+    days = [date(2023, 5, 1) + timedelta(days=n) for n in range(12)]
+    for n, day in enumerate(days):
+        (inbox / f"{day}.txt").write_text(issue_text(day, f"第{n}期 城市要闻", f"第{n}期 民生新闻"))
+        service.ingest(inbox / f"{day}.txt")
+    fixed = issue_text(days[0], "第0期 城市要闻", "更正 新增报道").replace("各方反响热烈", "各方反响强烈")
+    (inbox / "fixed.txt").write_text(fixed)
+    monkeypatch.setattr(os, "replace", disk_full)
+    assert service.ingest(inbox / "fixed.txt")
+    monkeypatch.undo()
+    service.store.close()  # the process dies: no retry, no clean stop
+
+    service = Service(settings, clock)
+    try:
+        service.recover()
+        for path in sorted(inbox.iterdir()):  # the watcher's catch-up scan
+            assert not service.ingest(path)
+    finally:
+        service.close()
+    public = settings.public
+    feed = feedparser.parse((public / "rss.xml").read_bytes())
+    assert not feed.bozo and "更正 新增报道" in [e.title for e in feed.entries]
+    for entry in feed.entries:
+        assert (public / entry.link.removeprefix(settings.base_url)).exists(), f"{entry.link}: no page"
+    assert not (public / "items" / "2023-05-01-02.html").exists(), "the withdrawn item's page is still there"
+    assert "各方反响强烈" in (public / "items" / "2023-05-01-01.html").read_text()
+    assert "更正 新增报道" in (public / "issues" / "2023-05-01.html").read_text()
 
 
 # --- the inbox comes and goes ----------------------------------------------------------------------------------
