@@ -42,14 +42,14 @@ def revision() -> str:
     return f"commit {head}" + (" plus uncommitted changes in feedsvc/" if dirty else "")
 
 
-def write_results(ctx: Context, args: argparse.Namespace, elapsed: float) -> None:
+def write_results(ctx: Context, args: argparse.Namespace, elapsed: float, measured: str) -> None:
     info = machine()
     command = "make bench" if not args.quick and not args.only else "python -m bench " + " ".join(sys.argv[1:])
     lines = ["# feedsvc benchmarks", "",
              f"Produced by `{command}` in {elapsed / 60:.1f} minutes"
              f" ({'quick mode' if ctx.quick else 'full run'}); regenerate with `make bench`.", ""]
     lines += [f"- {key}: {value}" for key, value in info.items()]
-    lines.append(f"- feedsvc: {revision()}")
+    lines.append(f"- feedsvc: {measured}")
     lines += ["", *table(ctx.rows), "",
               "Loopback only. Drop-to-feed: `feedsvc run` as a subprocess; the clock starts when the dropped file",
               "is closed and stops when GET /rss.xml (polled every 1 ms) holds the issue's first item. Serving: wrk,",
@@ -76,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
         args.profile = args.profile.resolve()
         args.profile.mkdir(parents=True, exist_ok=True)
 
-    started = time.perf_counter()
+    started, measured = time.perf_counter(), revision()
     root = Path(tempfile.mkdtemp(prefix="feedsvc-bench-"))
     try:
         archive_max = 1000 if args.quick else 10_000
@@ -100,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print("\n".join(table(ctx.rows)))
     if not args.no_results:
-        write_results(ctx, args, elapsed)
+        write_results(ctx, args, elapsed, measured)
         print(f"\nwritten to {RESULTS.relative_to(Path.cwd()) if RESULTS.is_relative_to(Path.cwd()) else RESULTS}")
     print(f"{elapsed / 60:.1f} minutes")
     if any(r.figure.startswith(("error", "failed", "feedsvc ingest failed")) for r in ctx.rows):
