@@ -33,7 +33,7 @@ def holds(path: Path, data: bytes) -> bool:
         return False
 
 
-def write_atomic(path: Path, data: bytes, *, sync_dir: bool = True) -> bool:
+def write_atomic(path: Path, data: bytes, *, sync_dir: bool = True, durable: bool = True) -> bool:
     """Replace `path` with `data` unless it already holds exactly those bytes; True when written.
 
     The temp file sits in the same folder (so `os.replace` is a rename on one file system) under a
@@ -62,7 +62,8 @@ def write_atomic(path: Path, data: bytes, *, sync_dir: bool = True) -> bool:
             handle.flush()
             if replaced_ns is not None:
                 _dated_after(handle.fileno(), replaced_ns)
-            os.fsync(handle.fileno())
+            if durable:
+                os.fsync(handle.fileno())
         Path(tmp).replace(path)  # a rename: atomic for readers of `path`
     except BaseException:
         with contextlib.suppress(FileNotFoundError):

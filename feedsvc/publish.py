@@ -63,7 +63,7 @@ def _gz_holds(gz_path: Path, data: bytes) -> bool:
         return False
 
 
-def write_feed_file(path: Path, data: bytes) -> list[Path]:
+def write_feed_file(path: Path, data: bytes, *, durable: bool = True) -> list[Path]:
     """Write a feed and its pre-compressed sibling; the paths that changed. The caller syncs the folder.
 
     The server hands `x.gz` to every client that accepts gzip (nearly all feed readers) whenever it
@@ -75,9 +75,10 @@ def write_feed_file(path: Path, data: bytes) -> list[Path]:
     if holds(path, data) and _gz_holds(gz_path, data):
         return []  # the common rebuild: checking is far cheaper than compressing again
     written = []
-    if write_atomic(gz_path, gzip.compress(data, compresslevel=GZIP_LEVEL, mtime=0), sync_dir=False):
+    if write_atomic(gz_path, gzip.compress(data, compresslevel=GZIP_LEVEL, mtime=0), sync_dir=False,
+                    durable=durable):
         written.append(gz_path)
-    if write_atomic(path, data, sync_dir=False):
+    if write_atomic(path, data, sync_dir=False, durable=durable):
         written.append(path)
     return written
 
@@ -93,6 +94,7 @@ class Publisher:
         if not site.url.endswith("/"):
             raise ValueError(f"site URL {site.url!r} must end in '/'")
         self._public = public
+        self.durable = True  # False: skip fsyncs; the caller syncs the whole file system once (full rebuilds)
         self._site = site
         self._pages = Pages(site.title, site.description, site.url, site.language, site.timezone)
         if public.is_dir():
@@ -127,9 +129,9 @@ class Publisher:
         written: list[Path] = []
         try:
             for name, data in (("rss.xml", rss), ("atom.xml", atom), ("feed.json", feeds.render_json(meta, entries))):
-                written += write_feed_file(target / name, data)
+                written += write_feed_file(target / name, data, durable=self.durable)
         finally:
-            if written:  # one directory sync for the six files, also when a later write failed
+            if written and self.durable:  # one directory sync for the six files, also when a later write failed
                 fsync_dir(target)
         return written
 
@@ -154,4 +156,4 @@ class Publisher:
 
     def _write(self, relative: str, data: bytes) -> list[Path]:
         path = self._public / relative
-        return [path] if write_atomic(path, data) else []
+        return [path] if write_atomic(path, data, sync_dir=self.durable, durable=self.durable) else []

@@ -6,6 +6,7 @@ Read top to bottom, `Service._wire` is the whole flow: which event leads to whic
 from __future__ import annotations
 
 import logging
+import os
 import re
 import threading
 from collections.abc import Callable, Iterable
@@ -113,9 +114,10 @@ class Service:
         )
 
     def _reload_calendar(self, _event: Event) -> None:
+        before = self.calendar.suspended_dates()
         self.calendar = self._load_calendar()
-        # Suspension changes move expected dates and holds: everything the calendar shows is dirty.
-        self._dirty.update(self.calendar.suspended_dates())
+        # Suspension changes move expected dates and holds: the dates that changed are dirty.
+        self._dirty.update(before ^ self.calendar.suspended_dates())
         self._on_schedule_change()
 
     def _hold_if_suspended(self, event: IssueReceived) -> None:
@@ -211,7 +213,7 @@ class Service:
         record = self.store.issue(day)
         if record is None or record.release_at > now:
             return False
-        return record.forced or day not in self._withheld()
+        return record.forced or day not in self.calendar.suspended_dates()
 
     def recover(self, recent: int = 10) -> None:
         """At start: redo what the events logged since the last publication touched, the newest issues and any
@@ -265,26 +267,36 @@ class Service:
             pending, withdrawn = set(self._dirty), set(self._withdrawn)
             days = {r.issue_date for r in self.store.issues()} if everything else pending
             self._released_through = max(self._released_through, now)
-            withheld, limit = self._withheld(), self.settings.feed_items
+            # Only withheld dates that hold an issue matter to the queries (most suspended dates have none).
+            withheld, limit = self._withheld() & self._dates, self.settings.feed_items
             latest = self.store.entries(now, limit=1, withheld=withheld)
             timing = FeedTiming(self.calendar.ttl_minutes(latest[0].published if latest else None),
                                 self.calendar.skip_days())
-            pages = {day: self.store.issue_entries(day) for day in sorted(days) if self._is_public(day, now)}
+            public = [day for day in sorted(days) if self._is_public(day, now)]
+            # A full rebuild reads one issue at a time (holding every entry of 10,000 issues costs ~150 MB).
+            pages = {} if everything else {day: self.store.issue_entries(day) for day in public}
             sections = set(self.store.sections()) if everything else {
                 e.item.section for entries in pages.values() for e in entries if e.item.section
             }
-            for entries in pages.values():
-                for entry in entries:
-                    self.publisher.publish_item(entry)
-            for section in sorted(sections):
-                entries = self.store.entries(now, limit=limit, withheld=withheld, section=section)
-                self.publisher.publish_feeds(entries, timing, section=section)
-            self.publisher.publish_feeds(self.store.entries(now, limit=limit, withheld=withheld), timing)
-            for item_id in sorted(withdrawn):
-                self.publisher.remove_item(item_id)
-            for day, entries in pages.items():
-                self.publisher.publish_issue(day, entries)
-            self.publisher.publish_index(self._index_view(now))
+            self.publisher.durable = not everything  # a full rebuild syncs once at the end instead of per file
+            try:
+                for day in public:
+                    for entry in pages.get(day) or self.store.issue_entries(day):
+                        self.publisher.publish_item(entry)
+                # The main feeds first: they are what most readers (and drop-to-feed) wait for.
+                self.publisher.publish_feeds(self.store.entries(now, limit=limit, withheld=withheld), timing)
+                for section in sorted(sections):
+                    entries = self.store.entries(now, limit=limit, withheld=withheld, section=section)
+                    self.publisher.publish_feeds(entries, timing, section=section)
+                for item_id in sorted(withdrawn):
+                    self.publisher.remove_item(item_id)
+                for day in public:
+                    self.publisher.publish_issue(day, pages.get(day) or self.store.issue_entries(day))
+                self.publisher.publish_index(self._index_view(now))
+            finally:
+                if everything:
+                    self.publisher.durable = True
+                    os.sync()
             self._dirty.difference_update(pending)
             self._withdrawn.difference_update(withdrawn)
             if through != self._mark:

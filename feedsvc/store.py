@@ -7,6 +7,7 @@ One connection, shared by the service's threads behind a re-entrant lock.
 
 from __future__ import annotations
 
+import functools
 import json
 import sqlite3
 import threading
@@ -247,7 +248,7 @@ class Store:
         """The suspensions declared by the editions in force, by notice date. A notice without its own
         date gets the date of the issue that carries it."""
         rows = self._read("SELECT notice_date, body FROM suspensions ORDER BY notice_date, issue_date")
-        return [_suspension(json.loads(row["body"]), date.fromisoformat(row["notice_date"])) for row in rows]
+        return [_stored_suspension(row["body"], row["notice_date"]) for row in rows]
 
     def rejected(self) -> list[Rejection]:
         """Files whose latest attempt failed, oldest failure first."""
@@ -393,6 +394,12 @@ def _issue_record(row: sqlite3.Row) -> IssueRecord:
     return IssueRecord(date.fromisoformat(row["issue_date"]), row["file"], row["sha256"], row["edition"],
                        row["mtime"], datetime.fromisoformat(row["release_at"]), bool(row["forced"]),
                        row["item_count"])
+
+
+@functools.lru_cache(maxsize=8192)
+def _stored_suspension(body: str, notice_date: str) -> Suspension:
+    """Decoded once: the calendar reloads every suspension on each notice, which a backfill does ~1,000 times."""
+    return _suspension(json.loads(body), date.fromisoformat(notice_date))
 
 
 def _suspension(body: dict[str, Any], notice_date: date) -> Suspension:
