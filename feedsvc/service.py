@@ -77,7 +77,7 @@ class Service:
         self._dirty: set[date] = set()
         self._withdrawn: set[str] = set()  # item ids whose pages go once no feed links to them
         self._mark: int | None = None  # the PUBLISHED_MARK last written by this process
-        self._released_through = clock()
+        self._started = self._released_through = clock()
         self.calendar = self._load_calendar()
         # Issue dates held in memory: max_age() runs on every HTTP request and must not wait on the store.
         self._dates = {r.issue_date for r in self.store.issues()}
@@ -186,10 +186,17 @@ class Service:
             self.publish()
 
     def check_missing(self) -> date | None:
-        """Warn once about the most recent expected issue that did not arrive in time (never a flood)."""
+        """Warn once about the most recent expected issue that did not arrive in time (never a flood).
+
+        Only issues expected since feedsvc began watching count: a first start, or a backfill of an old archive,
+        is no news of a missed issue.
+        """
         with self._lock:
             day = self.calendar.last_checkable(self.clock())
             if day is None or self.store.issue(day) is not None or day in self.store.missing():
+                return None
+            first = self.store.events(limit=1)
+            if self.calendar.release_at(day) < (first[0].at if first else self._started):
                 return None
             self._emit([IssueMissing(day)], record=True)
             return day

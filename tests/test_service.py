@@ -235,3 +235,10 @@ def test_rebuild_is_byte_identical(service: Service, settings: Settings, seed_by
     service.publish(everything=True)
     after = {p: p.read_bytes() for p in settings.public.rglob("*") if p.is_file()}
     assert before == after
+
+
+def test_no_missing_issue_before_the_service_began_watching(service: Service, clock: ManualClock) -> None:
+    """A first start on 2023-09-28 is no news that the 09-27 issue went missing; the next expected one is."""
+    assert service.check_missing() is None
+    clock.now = datetime(2023, 9, 29, 8, 0, tzinfo=TZ)
+    assert service.check_missing() == date(2023, 9, 29)
