@@ -8,11 +8,19 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from datetime import date
 from typing import Any
 
 log = logging.getLogger(__name__)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, tuple):
+        return [_plain(v) for v in value]
+    return value
 
 
 @dataclass(frozen=True)
@@ -22,7 +30,8 @@ class Event:
         return type(self).__name__
 
     def to_dict(self) -> dict[str, Any]:
-        return {k: (v.isoformat() if isinstance(v, date) else v) for k, v in asdict(self).items()}
+        # Not dataclasses.asdict: it deep-copies, and a backfill serialises some 80,000 events.
+        return {f.name: _plain(getattr(self, f.name)) for f in fields(self)}
 
 
 @dataclass(frozen=True)
@@ -81,13 +90,6 @@ class SuspensionDeclared(Event):
     notice_date: date
     dates: tuple[date, ...]
     resume: date | None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "notice_date": self.notice_date.isoformat(),
-            "dates": [d.isoformat() for d in self.dates],
-            "resume": self.resume.isoformat() if self.resume else None,
-        }
 
 
 @dataclass(frozen=True)

@@ -57,9 +57,12 @@ def _one_line(value: object) -> str:
 
 def log_event(event: Event) -> None:
     """One log line per event, so `journalctl -u feedsvc` reads as the paper's history."""
-    fields = " ".join(f"{k}={_one_line(v)}" for k, v in event.to_dict().items())
     level = logging.WARNING if isinstance(event, IssueRejected | IssueMissing | IssueHeld) else logging.INFO
-    log.log(level, "%s %s", event.name, fields, extra={"event": event.name, "fields": event.to_dict()})
+    if not log.isEnabledFor(level):  # a quiet backfill logs nothing: don't format 80,000 lines for nobody
+        return
+    values = event.to_dict()
+    fields = " ".join(f"{k}={_one_line(v)}" for k, v in values.items())
+    log.log(level, "%s %s", event.name, fields, extra={"event": event.name, "fields": values})
 
 
 class Service:
