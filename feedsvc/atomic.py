@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
-import tempfile
 import time
 from pathlib import Path
 
 TEMP_SUFFIX = ".tmp"
+_SERIAL = itertools.count()
 _STARTED = time.time()  # a temp file naming our pid but older than this is from a former process
 
 
@@ -49,25 +50,27 @@ def write_atomic(path: Path, data: bytes, *, sync_dir: bool = True, durable: boo
         replaced_ns: int | None = path.stat().st_mtime_ns
     except FileNotFoundError:
         replaced_ns = None
-    prefix = f".{path.name}.{os.getpid()}."
+    # Unique per process and call, so no random names to draw (mkstemp was a third of a page write).
+    tmp = path.parent / f".{path.name}.{os.getpid()}.{next(_SERIAL)}{TEMP_SUFFIX}"
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
     try:
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=prefix, suffix=TEMP_SUFFIX)
+        fd = os.open(tmp, flags, 0o644)
     except FileNotFoundError:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=prefix, suffix=TEMP_SUFFIX)
+        fd = os.open(tmp, flags, 0o644)
     try:
         with os.fdopen(fd, "wb") as handle:
-            os.fchmod(handle.fileno(), 0o644)  # mkstemp creates 0600; the server may run as another user
+            os.fchmod(handle.fileno(), 0o644)  # whatever the umask: the server may run as another user
             handle.write(data)
             handle.flush()
             if replaced_ns is not None:
                 _dated_after(handle.fileno(), replaced_ns)
             if durable:
                 os.fsync(handle.fileno())
-        Path(tmp).replace(path)  # a rename: atomic for readers of `path`
+        tmp.replace(path)  # a rename: atomic for readers of `path`
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
-            Path(tmp).unlink()
+            tmp.unlink()
         raise
     if sync_dir:
         fsync_dir(path.parent)

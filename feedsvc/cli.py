@@ -119,17 +119,15 @@ def ingest(files: tuple[Path, ...], config_file: Path | None, data: Path | None)
 
         feedsvc ingest --data var archive/*.txt
     """
+    from feedsvc.backfill import backfill
     from feedsvc.service import Service
 
     logs.setup(level=30)
     settings = _settings(config_file, data=data)
     service = Service(settings, clocks.from_env())
-    changed = 0
     try:
         with click.progressbar(files, label="ingesting", file=sys.stderr) as bar:
-            for path in bar:
-                changed += service.ingest(path, publish=False, inbox=path.parent)
-        service.publish(everything=True)
+            changed = backfill(service, bar)
         rejected = len(service.store.rejected())
     finally:
         service.close()

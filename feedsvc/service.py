@@ -65,6 +65,11 @@ def log_event(event: Event) -> None:
     log.log(level, "%s %s", event.name, fields, extra={"event": event.name, "fields": values})
 
 
+def publisher_for(settings: Settings, url: str) -> Publisher:
+    s = settings
+    return Publisher(s.public, Site(s.title, s.description, s.language, url, s.timezone))
+
+
 class Service:
     """The paper's desk: ingests issue files, keeps the calendar, and keeps public/ in step with the store."""
 
@@ -88,8 +93,7 @@ class Service:
         self._wire()
 
     def _publisher(self, url: str) -> Publisher:
-        s = self.settings
-        return Publisher(s.public, Site(s.title, s.description, s.language, url, s.timezone))
+        return publisher_for(self.settings, url)
 
     def set_site_url(self, url: str) -> None:
         """Links follow the address actually served (port 0 binds a port only known at start)."""
@@ -220,6 +224,8 @@ class Service:
         return self.calendar.suspended_dates()
 
     def _is_public(self, day: date, now: datetime) -> bool:
+        if day not in self._dates:  # in memory: most dirty dates of a backfill are suspended dates, no issue
+            return False
         record = self.store.issue(day)
         if record is None or record.release_at > now:
             return False
@@ -263,13 +269,23 @@ class Service:
         except OSError as exc:
             log.error("publishing failed, public/ keeps its last good files until the next publication: %s", exc)
 
-    def publish(self, *, everything: bool = False) -> None:
+    def hand_over(self) -> list[date]:
+        """Take the changed issues that are public now off the pending set: their pages are the caller's to write
+        (the backfill's page writer). Feeds, sections and the index stay this service's to publish."""
+        with self._lock:
+            now = self.clock()
+            days = sorted(d for d in self._dirty if self._is_public(d, now))
+            self._dirty.difference_update(days)
+            return days
+
+    def publish(self, *, everything: bool = False, pages: bool = True) -> None:
         """Bring public/ in step with the store: item pages, then the feeds that link to them, then issue pages.
 
         Pages come before whatever links to them, so a reader never follows a link to a 404; withdrawn items'
         pages go once the feeds no longer link to them. An issue's page is written after its items and the
         feeds: its presence marks the issue as fully published (`recover`). What was pending stays pending
         until this succeeds, so after a failed write (it raises) the next publication catches up.
+        `pages=False` writes feeds and the index only (someone else wrote the pages: `hand_over`).
         """
         with self._lock:
             now = self.clock()
@@ -282,7 +298,7 @@ class Service:
             latest = self.store.entries(now, limit=1, withheld=withheld)
             timing = FeedTiming(self.calendar.ttl_minutes(latest[0].published if latest else None),
                                 self.calendar.skip_days())
-            public = [day for day in sorted(days) if self._is_public(day, now)]
+            public = [day for day in sorted(days) if self._is_public(day, now)] if pages else []
             # A full rebuild reads one issue at a time (holding every entry of 10,000 issues costs ~150 MB).
             pages = {} if everything else {day: self.store.issue_entries(day) for day in public}
             sections = set(self.store.sections()) if everything else {

@@ -84,6 +84,10 @@ def test_ingest_build_status_and_release(tmp_path: Path, seed_path: Path) -> Non
     assert info["missing"] == []
     rss = feedparser.parse((data / "public" / "rss.xml").read_bytes())
     assert len(rss.entries) == 5 and not rss.bozo
+    # The page writers wrote every page the feed links to, and the issue's page.
+    site = "http://127.0.0.1:8080/"
+    assert all((data / "public" / e.link.removeprefix(site)).is_file() for e in rss.entries)
+    assert (data / "public" / "issues" / "2023-09-27.html").is_file()
 
     feedsvc("release", "2023-10-04", "--data", str(data), env={"FEEDSVC_NOW": "2023-10-04T09:00:00+08:00"})
     rss = feedparser.parse((data / "public" / "rss.xml").read_bytes())
