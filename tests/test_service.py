@@ -242,3 +242,48 @@ def test_no_missing_issue_before_the_service_began_watching(service: Service, cl
     assert service.check_missing() is None
     clock.now = datetime(2023, 9, 29, 8, 0, tzinfo=TZ)
     assert service.check_missing() == date(2023, 9, 29)
+
+
+def test_cache_hints_reach_the_resume_release_when_the_cap_allows(tmp_path: Path, clock: ManualClock,
+                                                                  seed_bytes: bytes) -> None:
+    settings = Settings(inbox=tmp_path, data=tmp_path / "data", base_url="http://feeds.example/", max_age_cap_days=30)
+    service = Service(settings, clock)
+    service.ingest(drop(settings, "seed.txt", seed_bytes))
+    assert "<ttl>23040</ttl>" in (settings.public / "rss.xml").read_text()  # 09-27 06:00 → 10-13 06:00
+    assert service.max_age() == int((datetime(2023, 10, 13, 6, tzinfo=TZ) - clock.now).total_seconds())
+    service.close()
+
+
+def test_a_year_crossing_notice_through_the_service(service: Service, settings: Settings,
+                                                    clock: ManualClock) -> None:
+    """A notice of Friday 2024-12-27 suspends Monday 12-30 and Wednesday 1 January; the paper resumes 1-3."""
+    notice = "元旦期间，本报12月30日(星期一)、1月1日(星期三)休刊两期，1月3日(星期五)正常出版。"
+    service.ingest(drop(settings, "2024-12-27.txt", issue_text(date(2024, 12, 27), "岁末年终 盘点", notice=notice)))
+    clock.now = datetime(2024, 12, 28, 9, tzinfo=TZ)
+    info = service.status()
+    assert info["suspensions"][0]["dates"] == ["2024-12-30", "2025-01-01"]
+    assert info["next_expected"] == "2025-01-03"
+    assert info["on_break_until"] == "2025-01-03"
+    clock.now = datetime(2025, 1, 1, 9, tzinfo=TZ)
+    service.ingest(drop(settings, "2025-01-01.txt", issue_text(date(2025, 1, 1), "新年特刊")))
+    assert service.status()["held"][0]["issue_date"] == "2025-01-01"
+    assert "新年特刊" not in titles(settings)
+    clock.now = datetime(2025, 1, 3, 7, 59, tzinfo=TZ)
+    assert service.check_missing() is None  # 12-30 and 1-1 were suspended: nothing is missing yet
+    clock.now = datetime(2025, 1, 3, 8, 0, tzinfo=TZ)
+    assert service.check_missing() == date(2025, 1, 3)  # the resume issue itself is expected
+
+
+def test_a_range_notice_through_the_service(service: Service, settings: Settings, clock: ManualClock) -> None:
+    """`1月22日(星期一)至1月26日(星期五)休刊三期` covers Mon, Wed and Fri of that week on a Mon/Wed/Fri paper."""
+    notice = "因春节放假，本报1月22日(星期一)至1月26日(星期五)休刊三期，1月29日(星期一)恢复出版。"
+    clock.now = datetime(2024, 1, 19, 9, tzinfo=TZ)
+    service.ingest(drop(settings, "2024-01-19.txt", issue_text(date(2024, 1, 19), "年货市场 供应充足", notice=notice)))
+    info = service.status()
+    assert info["suspensions"][0]["dates"] == ["2024-01-22", "2024-01-24", "2024-01-26"]
+    assert info["next_expected"] == "2024-01-29"
+    for day in (22, 24, 26):
+        clock.now = datetime(2024, 1, day, 9, tzinfo=TZ)
+        assert service.check_missing() is None
+    rss = (settings.public / "rss.xml").read_text()
+    assert "年货市场 供应充足" in rss and "休刊通知" in rss
