@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import queue
 from collections.abc import Iterable
 from datetime import date
 from multiprocessing.queues import Queue
@@ -23,13 +24,21 @@ from feedsvc.store import Store
 log = logging.getLogger("feedsvc")
 
 
-def write_pages(settings: Settings, days: Queue[date | None]) -> None:
+def write_pages(settings: Settings, days: Queue[date | None], parent: int) -> None:
     """The page writer: item pages, then the issue page, of each date it is given, until None."""
     store = Store(settings.database)
     publisher = publisher_for(settings, settings.site_url)
     publisher.durable = False  # the final full publication syncs the file system once
     try:
-        while (day := days.get()) is not None:
+        while True:
+            try:
+                day = days.get(timeout=1.0)
+            except queue.Empty:
+                if os.getppid() != parent:  # the ingest was killed: nobody will send the end
+                    return
+                continue
+            if day is None:
+                return
             entries = store.issue_entries(day)
             for entry in entries:
                 publisher.publish_item(entry)
@@ -44,24 +53,41 @@ def backfill(service: Service, paths: Iterable[Path]) -> int:
     context = multiprocessing.get_context("spawn")
     # One writer per core: page writing costs more than parsing and storing, and the OS shares the cores out.
     queues: list[Queue[date | None]] = [context.Queue(maxsize=256) for _ in range(os.cpu_count() or 1)]
-    writers = [context.Process(target=write_pages, args=(service.settings, q), name="feedsvc-pages", daemon=True)
-               for q in queues]
+    writers = [context.Process(target=write_pages, args=(service.settings, q, os.getpid()), name="feedsvc-pages",
+                               daemon=True) for q in queues]
     for writer in writers:
         writer.start()
     changed = 0
+    remaining = iter(paths)  # what a failed writer leaves to ingest here
     try:
-        for path in paths:
+        for path in remaining:
             changed += service.ingest(path, publish=False, inbox=path.parent)
             for day in service.hand_over():
                 # A date always goes to the same writer, so a corrected edition is never written by two at once.
-                queues[day.toordinal() % len(queues)].put(day)
+                n = day.toordinal() % len(queues)
+                if not _send(queues[n], writers[n], day):
+                    break
+            if not all(w.is_alive() for w in writers):
+                break
     finally:
-        for queue in queues:
-            queue.put(None)
+        for days, writer in zip(queues, writers, strict=True):
+            _send(days, writer, None)
         for writer in writers:
             writer.join()
     failed = [w.exitcode for w in writers if w.exitcode != 0]
-    if failed:
-        log.warning("a page writer failed (exit status %s); writing every page here", failed[0])
+    if failed:  # its pages are not written: write every page here, and ingest what is left
+        log.warning("a page writer failed (exit status %s); writing the pages in this process", failed[0])
+        changed += sum(service.ingest(path, publish=False, inbox=path.parent) for path in remaining)
     service.publish(everything=True, pages=bool(failed))
     return changed
+
+
+def _send(days: Queue[date | None], writer: multiprocessing.process.BaseProcess, day: date | None) -> bool:
+    """Queue `day` for `writer`, unless the writer has died (a full queue would then block for ever)."""
+    while writer.is_alive():
+        try:
+            days.put(day, timeout=1.0)
+            return True
+        except queue.Full:
+            continue
+    return False

@@ -16,11 +16,6 @@ def system_clock() -> datetime:
     return datetime.now(UTC)
 
 
-def fixed_clock(moment: datetime) -> Clock:
-    """A clock stopped at `moment` (tests set the moment they need)."""
-    return lambda: moment
-
-
 def offset_clock(start: datetime) -> Clock:
     """A clock that starts at `start` and then runs on in real time."""
     began = time.monotonic()

@@ -27,14 +27,13 @@ TICK_SECONDS = 60.0  # safety net for a release or check whose job was lost
 class Daemon:
     def __init__(self, settings: Settings, clock: Clock = system_clock) -> None:
         self.settings = settings
-        self.service = Service(settings, clock)
+        self.service = Service(settings, clock, on_schedule_change=lambda: self.schedule())
         self.jobs = Jobs(settings.timezone, clock)
         rescan = settings.rescan_minutes * 60 if settings.rescan_minutes > 0 else None
         self.watcher = InboxWatcher(settings.inbox, self._ingest, polling=settings.polling,
                                     poll_seconds=settings.poll_seconds, rescan_seconds=rescan)
         app = make_app(settings.public, max_age=self.service.max_age, status=self.service.status)
         self.server = ServerThread(app, settings.host, settings.port)
-        self.service._on_schedule_change = self.schedule
         self._stopping = threading.Event()
 
     @property
@@ -55,13 +54,18 @@ class Daemon:
         # While more files wait (a flood, a catch-up after downtime) publish once, after the last of them.
         self.service.ingest(path, publish=self.watcher.backlog() == 0)
 
+    def _check_missing(self) -> None:
+        if self.watcher.backlog() == 0:  # files still waiting may hold the very issue that looks missing
+            self.service.check_missing()
+
     def _missing_check(self) -> None:
-        self.service.check_missing()
+        self._check_missing()
         self.schedule()
 
     def _tick(self) -> None:
         self.service.release_due()
-        self.service.check_missing()
+        self._check_missing()
+        self.service.refresh_index()
 
     def start(self) -> None:
         self.server.start()
@@ -72,7 +76,7 @@ class Daemon:
         self.schedule()
         self.jobs.every("tick", TICK_SECONDS, self._tick)
         self.jobs.start()
-        self.service.check_missing()
+        # The missing-issue check waits for the first tick: the inbox catch-up may still bring the issue.
         self.watcher.start()
         log.info("serving %s on %s (inbox %s)", self.settings.public, self.url, self.settings.inbox)
 

@@ -97,14 +97,6 @@ class SuspensionWithdrawn(Event):
     notice_date: date
 
 
-EVENT_TYPES: dict[str, type[Event]] = {
-    cls.__name__: cls
-    for cls in (
-        IssueReceived, IssueRejected, IssueHeld, IssueReleased, IssueMissing,
-        ItemPublished, ItemUpdated, ItemWithdrawn, SuspensionDeclared, SuspensionWithdrawn,
-    )
-}
-
 Handler = Callable[[Any], None]
 
 

@@ -41,13 +41,6 @@ class Jobs:
     def every(self, job_id: str, seconds: float, func: Callable[..., Any]) -> None:
         self._scheduler.add_job(func, IntervalTrigger(seconds=seconds), id=job_id, replace_existing=True)
 
-    def cancel(self, job_id: str) -> None:
-        if self._scheduler.get_job(job_id) is not None:
-            self._scheduler.remove_job(job_id)
-
-    def ids(self) -> list[str]:
-        return sorted(job.id for job in self._scheduler.get_jobs())
-
     def start(self) -> None:
         self._scheduler.start()
 

@@ -101,6 +101,10 @@ STEPS: tuple[Step, ...] = (
         # JSON list: for each subhead, the index of the paragraph it precedes, so pages show it in place.
         "ALTER TABLE items ADD COLUMN subhead_at TEXT NOT NULL DEFAULT '[]'",
     )),
+    Step("items by issue", (
+        # sections_of() reads withdrawn items too, which the partial items_live index leaves out.
+        "CREATE INDEX items_by_issue ON items(issue_date)",
+    )),
 )
 
 VERSION = len(STEPS)

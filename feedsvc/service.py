@@ -73,7 +73,8 @@ def publisher_for(settings: Settings, url: str) -> Publisher:
 class Service:
     """The paper's desk: ingests issue files, keeps the calendar, and keeps public/ in step with the store."""
 
-    def __init__(self, settings: Settings, clock: Clock = system_clock) -> None:
+    def __init__(self, settings: Settings, clock: Clock = system_clock,
+                 on_schedule_change: Callable[[], None] = lambda: None) -> None:
         self.settings = settings
         self.clock = clock
         self.store = Store(settings.database)
@@ -84,12 +85,13 @@ class Service:
         # What public/ still lacks: kept until a publication succeeds, so a failed one (disk full) is retried.
         self._dirty: set[date] = set()
         self._withdrawn: set[str] = set()  # item ids whose pages go once no feed links to them
+        self._sections: set[str] = set()  # sections a correction took items out of
         self._mark: int | None = None  # the PUBLISHED_MARK last written by this process
         self._started = self._released_through = clock()
         self.calendar = self._load_calendar()
         # Issue dates held in memory: max_age() runs on every HTTP request and must not wait on the store.
         self._dates = {r.issue_date for r in self.store.issues()}
-        self._on_schedule_change: Callable[[], None] = lambda: None
+        self._on_schedule_change = on_schedule_change  # the daemon rebuilds its jobs
         self._wire()
 
     def _publisher(self, url: str) -> Publisher:
@@ -174,6 +176,7 @@ class Service:
         except ParseError as exc:
             self._emit(self.store.reject(file=intake.name, reason=exc.reason, sha256=intake.sha256, now=now))
             return False
+        self._sections.update(self.store.sections_of(issue.issue_date))  # before: a correction may move items
         events = self.store.apply_issue(
             issue, file=intake.name, sha256=intake.sha256, mtime=intake.mtime, now=now,
             release_at=self.calendar.release_at(issue.issue_date),
@@ -211,14 +214,20 @@ class Service:
     def release_due(self) -> None:
         """Publish issues whose release time has come (run by the release jobs and a safety tick)."""
         with self._lock:
-            now = self.clock()
-            due = [r.issue_date for r in self.store.pending(self._released_through) if r.release_at <= now]
-            self._released_through = now
-            self._dirty.update(due)
-            if self._dirty:  # due releases, or what a failed publication left pending
+            if self._dirty or self._came_due(self.clock()):  # due releases, or what a failed publication left
                 self._publish_or_report()
 
+    def _came_due(self, now: datetime) -> set[date]:
+        """Issues released since the last publication: every publication takes them along, whoever runs it."""
+        return {r.issue_date for r in self.store.pending(self._released_through) if r.release_at <= now}
+
     # --- publishing --------------------------------------------------------------------------------------
+
+    def _sync_with_store(self) -> None:
+        """Catch up with what another process (`feedsvc ingest`, `release`) wrote to the store meanwhile."""
+        if self.store.issue_count() != len(self._dates):
+            self._dates = {r.issue_date for r in self.store.issues()}
+            self.calendar = self._load_calendar()
 
     def _withheld(self) -> frozenset[date]:
         return self.calendar.suspended_dates()
@@ -247,11 +256,11 @@ class Service:
             self._publish_or_report()
 
     def _replay_unpublished(self) -> None:
-        """Mark dirty what the events after the published mark touched (none without a mark: a new folder)."""
+        """Mark dirty what the events after the published mark touched."""
         try:
             text = (self.settings.data / PUBLISHED_MARK).read_text()
         except FileNotFoundError:
-            return
+            text = ""  # never published: everything logged is unpublished (nothing, in a new folder)
         after = int(text) if text.strip().isdigit() else 0
         while events := self.store.events(after=after):
             for event in events:
@@ -289,10 +298,12 @@ class Service:
         """
         with self._lock:
             now = self.clock()
+            self._sync_with_store()
+            self._dirty.update(self._came_due(now))
             through = self.store.last_event_id()
-            pending, withdrawn = set(self._dirty), set(self._withdrawn)
+            pending, withdrawn, left = set(self._dirty), set(self._withdrawn), set(self._sections)
             days = {r.issue_date for r in self.store.issues()} if everything else pending
-            self._released_through = max(self._released_through, now)
+            self._released_through = now
             # Only withheld dates that hold an issue matter to the queries (most suspended dates have none).
             withheld, limit = self._withheld() & self._dates, self.settings.feed_items
             latest = self.store.entries(now, limit=1, withheld=withheld)
@@ -300,14 +311,15 @@ class Service:
                                 self.calendar.skip_days())
             public = [day for day in sorted(days) if self._is_public(day, now)] if pages else []
             # A full rebuild reads one issue at a time (holding every entry of 10,000 issues costs ~150 MB).
-            pages = {} if everything else {day: self.store.issue_entries(day) for day in public}
-            sections = set(self.store.sections()) if everything else {
-                e.item.section for entries in pages.values() for e in entries if e.item.section
-            }
+            held = {} if everything else {day: self.store.issue_entries(day) for day in public}
+            # Every section a changed issue has or had: a withdrawn, moved or newly withheld item must leave it.
+            sections = left | (set(self.store.sections()) if everything else set().union(
+                *(self.store.sections_of(day) for day in days)
+            ))
             self.publisher.durable = not everything  # a full rebuild syncs once at the end instead of per file
             try:
                 for day in public:
-                    for entry in pages.get(day) or self.store.issue_entries(day):
+                    for entry in held.get(day) or self.store.issue_entries(day):
                         self.publisher.publish_item(entry)
                 # The main feeds first: they are what most readers (and drop-to-feed) wait for.
                 self.publisher.publish_feeds(self.store.entries(now, limit=limit, withheld=withheld), timing)
@@ -317,7 +329,7 @@ class Service:
                 for item_id in sorted(withdrawn):
                     self.publisher.remove_item(item_id)
                 for day in public:
-                    self.publisher.publish_issue(day, pages.get(day) or self.store.issue_entries(day))
+                    self.publisher.publish_issue(day, held.get(day) or self.store.issue_entries(day))
                 self.publisher.publish_index(self._index_view(now))
             finally:
                 if everything:
@@ -325,9 +337,18 @@ class Service:
                     os.sync()
             self._dirty.difference_update(pending)
             self._withdrawn.difference_update(withdrawn)
+            self._sections.difference_update(left)
             if through != self._mark:
                 (self.settings.data / PUBLISHED_MARK).write_text(f"{through}\n")
                 self._mark = through
+
+    def refresh_index(self) -> None:
+        """The index shows the calendar (next issue, a break): keep it current between publications."""
+        with self._lock:
+            try:
+                self.publisher.publish_index(self._index_view(self.clock()))
+            except OSError as exc:
+                log.error("index.html not refreshed: %s", exc)
 
     def _index_view(self, now: datetime) -> IndexView:
         issues = [(r.issue_date, r.item_count) for r in self.store.issues(limit=INDEX_ISSUES * 2)

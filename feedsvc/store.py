@@ -244,6 +244,12 @@ class Store:
         """Distinct sections of live items, sorted."""
         return [row[0] for row in self._read("SELECT section FROM sections WHERE live > 0 ORDER BY section")]
 
+    def sections_of(self, issue_date: date) -> set[str]:
+        """Sections an issue's items have or had (withdrawn items too: their section feeds must drop them)."""
+        rows = self._read("SELECT DISTINCT section FROM items WHERE issue_date = ? AND section IS NOT NULL",
+                          (issue_date.isoformat(),))
+        return {row[0] for row in rows}
+
     def suspensions(self) -> list[Suspension]:
         """The suspensions declared by the editions in force, by notice date. A notice without its own
         date gets the date of the issue that carries it."""

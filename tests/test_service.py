@@ -287,3 +287,29 @@ def test_a_range_notice_through_the_service(service: Service, settings: Settings
         assert service.check_missing() is None
     rss = (settings.public / "rss.xml").read_text()
     assert "年货市场 供应充足" in rss and "休刊通知" in rss
+
+
+def test_a_release_taken_along_by_another_publication_gets_its_pages(service: Service, settings: Settings,
+                                                                     seed_bytes: bytes, clock: ManualClock) -> None:
+    """A drop published after a held issue's release time, before its job ran, publishes that issue whole."""
+    service.ingest(drop(settings, "seed.txt", seed_bytes))
+    service.ingest(drop(settings, "2023-10-13.txt", issue_text(date(2023, 10, 13), "复刊首期 城市新貌")))
+    clock.now = datetime(2023, 10, 13, 7, tzinfo=TZ)
+    service.ingest(drop(settings, "2023-10-16.txt", issue_text(date(2023, 10, 16), "下周预告")))  # not due yet
+    assert titles(settings)[0] == "复刊首期 城市新貌"
+    assert (settings.public / "issues" / "2023-10-13.html").exists()
+    links = [e.link for e in feed(settings).entries if e.title == "复刊首期 城市新貌"]
+    assert links and (settings.public / links[0].removeprefix("http://feeds.example/")).exists()
+
+
+def test_an_item_that_leaves_its_section_leaves_the_section_feed(service: Service, settings: Settings,
+                                                                 seed_bytes: bytes, clock: ManualClock) -> None:
+    service.ingest(drop(settings, "first.txt", seed_bytes, mtime=1_000))
+    slug = service.publisher.section_slug("权威发布")
+    section_feed = f"sections/{slug}/rss.xml"
+    assert titles(settings, section_feed) == [SEED_TITLES[0]]
+    corrected = seed_bytes.decode().replace("\n权威发布\n", "\n")
+    clock.advance(hours=1)
+    assert service.ingest(drop(settings, "second.txt", corrected, mtime=2_000))
+    assert titles(settings, section_feed) == []
+    assert titles(settings)[0] == SEED_TITLES[0]
