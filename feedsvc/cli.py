@@ -31,11 +31,15 @@ def _one_line_errors(func: F) -> F:
 
 
 def _settings(config_file: Path | None, **overrides: Any) -> config.Settings:
-    return config.load(config_file).with_overrides(**overrides)
+    return config.validate(config.load(config_file).with_overrides(**overrides))
 
 
+# Every command reads the same settings as the service (`release` and `build` write its feeds): FEEDSVC_CONFIG
+# names the file once for a shell or a unit, instead of repeating --config.
 config_option = click.option("--config", "config_file", type=click.Path(path_type=Path, dir_okay=False),
-                             help="TOML settings file (default: the embedded defaults, as in config/feedsvc.toml).")
+                             envvar="FEEDSVC_CONFIG",
+                             help="TOML settings file [env FEEDSVC_CONFIG] (default: the embedded defaults, "
+                                  "as in config/feedsvc.toml).")
 data_option = click.option("--data", type=click.Path(path_type=Path, file_okay=False),
                            help="Folder holding the store and public/.")
 
@@ -68,10 +72,9 @@ def run(config_file: Path | None, log_format: str, **overrides: Any) -> None:
     logs.setup(log_format)
     settings = _settings(config_file, **overrides)
     try:
-        daemon = Daemon(settings, clocks.from_env())
-    except OSError as exc:
+        Daemon(settings, clocks.from_env()).run_forever()
+    except OSError as exc:  # the port is taken, the data folder is not writable, …
         raise click.ClickException(f"cannot start: {exc}") from None
-    daemon.run_forever()
 
 
 @cli.command()

@@ -148,7 +148,7 @@ def _from_mapping(raw: dict[str, Any]) -> dict[str, Any]:
     return values
 
 
-def _validate(settings: Settings) -> Settings:
+def validate(settings: Settings) -> Settings:
     if not 0 <= settings.port <= 65535:
         raise ConfigError("service.port", f"{settings.port} is not a TCP port")
     if settings.max_file_bytes <= 0:
@@ -180,4 +180,4 @@ def load(path: Path | None = None, env: dict[str, str] | None = None) -> Setting
                 overrides[name] = cast(value)
             except ValueError:
                 raise ConfigError(f"FEEDSVC_{name.upper()}", f"{value!r} is not valid") from None
-    return _validate(settings.with_overrides(**overrides))
+    return validate(settings.with_overrides(**overrides))

@@ -24,21 +24,23 @@ def held(store: Store, calendar: Calendar, now: datetime) -> list[dict[str, Any]
 
 
 def status(store: Store, calendar: Calendar, now: datetime) -> dict[str, Any]:
-    latest = store.issues(limit=1)
+    # The latest issue that has come out: a future one waiting for its release time is listed under "held".
+    latest = next((r for r in store.issues(limit=10) if r.release_at <= now), None)
     brk = calendar.current_break(now)
     nxt = calendar.next_expected(now)
     overdue = calendar.overdue(now, lambda d: store.issue(d) is not None)
     return {
         "now": now.astimezone(calendar.tz).isoformat(timespec="seconds"),
         "issue_count": store.issue_count(),
-        "last_issue": latest[0].issue_date.isoformat() if latest else None,
+        "last_issue": latest.issue_date.isoformat() if latest else None,
         "next_expected": nxt.isoformat() if nxt else None,
         "overdue": overdue.isoformat() if overdue else None,
         "on_break_until": (brk.resume or nxt).isoformat() if brk and (brk.resume or nxt) else None,
         "break_reason": notice_label(brk) if brk else None,
         "suspensions": [s.to_dict() for s in calendar.suspensions],
         "held": held(store, calendar, now),
-        "missing": [d.isoformat() for d in store.missing()],
+        # A later notice may suspend a date once reported missing: then it is not missing after all.
+        "missing": [d.isoformat() for d in store.missing() if calendar.is_expected(d)],
         "rejected": [{"file": r.file, "reason": r.reason, "at": r.at.isoformat(timespec="seconds")}
                      for r in store.rejected()],
     }

@@ -7,6 +7,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -77,7 +78,7 @@ def test_ingest_build_status_and_release(tmp_path: Path, seed_path: Path) -> Non
 
     info = json.loads(feedsvc("status", "--json", "--data", str(data)).stdout)
     assert info["issue_count"] == 2
-    assert info["last_issue"] == "2023-10-04"
+    assert info["last_issue"] == "2023-09-27"  # on 09-28 the 10-04 issue has not come out yet
     assert info["next_expected"] == "2023-10-13"
     assert info["held"][0]["issue_date"] == "2023-10-04"
     assert [r["file"] for r in info["rejected"]] == ["broken.txt"]
@@ -177,3 +178,27 @@ def test_kill_9_then_restart_loses_nothing(tmp_path: Path, seed_bytes: bytes) ->
     finally:
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=20) == 0
+
+
+def test_commands_read_the_config_named_by_feedsvc_config(tmp_path: Path, seed_path: Path) -> None:
+    config = tmp_path / "paper.toml"
+    config.write_text(f'[paper]\ntitle = "测试晚报"\n[service]\ndata = "{tmp_path / "var"}"\n')
+    feedsvc("ingest", str(seed_path), env={"FEEDSVC_CONFIG": str(config)})
+    assert feedparser.parse((tmp_path / "var" / "public" / "rss.xml").read_bytes()).feed.title == "测试晚报"
+
+
+def test_a_port_in_use_is_a_one_line_error(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = feedsvc("run", "--inbox", str(tmp_path), "--data", str(tmp_path / "var"), "--port", str(port),
+                         check=False)
+    assert result.returncode != 0 and "cannot start" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_flags_are_validated_like_the_config_file(tmp_path: Path) -> None:
+    result = feedsvc("status", "--data", str(tmp_path), check=False, env={"FEEDSVC_PORT": "70000"})
+    assert result.returncode != 0 and "port" in result.stderr
+    result = feedsvc("run", "--data", str(tmp_path), "--port", "70000", check=False)
+    assert result.returncode != 0 and "service.port" in result.stderr and "Traceback" not in result.stderr
