@@ -169,6 +169,14 @@ class Calendar:
             day += timedelta(days=1)
         return None
 
+    def break_until(self, now: datetime) -> tuple[date | None, str] | None:
+        """During a declared break: when the paper resumes (its notice's date, else the next expected issue)
+        and which notice declared it; None when the paper is not on a declared break."""
+        notice = self.current_break(now)
+        if notice is None:
+            return None
+        return notice.resume or self.next_expected(now), notice_label(notice)
+
     # --- caching hints ------------------------------------------------------------------------------------
 
     def skip_days(self) -> tuple[str, ...]:

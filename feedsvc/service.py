@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from feedsvc import status as status_view
-from feedsvc.calendar import Calendar, notice_label
+from feedsvc.calendar import Calendar
 from feedsvc.clock import Clock, system_clock
 from feedsvc.config import Settings
 from feedsvc.errors import ParseError
@@ -353,10 +353,8 @@ class Service:
     def _index_view(self, now: datetime) -> IndexView:
         issues = [(r.issue_date, r.item_count) for r in self.store.issues(limit=INDEX_ISSUES * 2)
                   if self._is_public(r.issue_date, now)][:INDEX_ISSUES]
-        brk = self.calendar.current_break(now)
-        nxt = self.calendar.next_expected(now)
-        return IndexView(issues, self.store.sections(), nxt,
-                         (brk.resume or nxt) if brk else None, notice_label(brk) if brk else None)
+        resume, reason = self.calendar.break_until(now) or (None, None)
+        return IndexView(issues, self.store.sections(), self.calendar.next_expected(now), resume, reason)
 
     # --- what readers and operators see --------------------------------------------------------------------
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from feedsvc.calendar import Calendar, notice_label
+from feedsvc.calendar import Calendar
 from feedsvc.store import Store
 
 
@@ -26,7 +26,7 @@ def held(store: Store, calendar: Calendar, now: datetime) -> list[dict[str, Any]
 def status(store: Store, calendar: Calendar, now: datetime) -> dict[str, Any]:
     # The latest issue that has come out: a future one waiting for its release time is listed under "held".
     latest = next((r for r in store.issues(limit=10) if r.release_at <= now), None)
-    brk = calendar.current_break(now)
+    resume, reason = calendar.break_until(now) or (None, None)
     nxt = calendar.next_expected(now)
     overdue = calendar.overdue(now, lambda d: store.issue(d) is not None)
     return {
@@ -35,8 +35,8 @@ def status(store: Store, calendar: Calendar, now: datetime) -> dict[str, Any]:
         "last_issue": latest.issue_date.isoformat() if latest else None,
         "next_expected": nxt.isoformat() if nxt else None,
         "overdue": overdue.isoformat() if overdue else None,
-        "on_break_until": (brk.resume or nxt).isoformat() if brk and (brk.resume or nxt) else None,
-        "break_reason": notice_label(brk) if brk else None,
+        "on_break_until": resume.isoformat() if resume else None,
+        "break_reason": reason,
         "suspensions": [s.to_dict() for s in calendar.suspensions],
         "held": held(store, calendar, now),
         # A later notice may suspend a date once reported missing: then it is not missing after all.
