@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import socket
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -49,3 +55,34 @@ def issue_text(day: date, *titles: str, notice: str = "") -> str:
     if notice:
         parts += ["休刊通知", notice, "本报编辑部", f"{day.year}年{day.month}月{day.day}日"]
     return "\n\n".join(parts) + "\n"
+
+
+def wait_for(predicate: Callable[[], Any], timeout: float = 10.0, what: str = "condition") -> Any:
+    """Poll `predicate` until it returns something truthy; fail after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = predicate()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what}: not met within {timeout} s")
+        time.sleep(0.02)
+
+
+def fetch(url: str) -> tuple[int, bytes]:
+    """GET `url` over loopback: (status, body), errors included."""
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as err:
+        return err.code, err.read()
+
+
+def raw(port: int, data: bytes) -> bytes:
+    """Send raw bytes (what http.client refuses to send) to 127.0.0.1:`port`, read until the server closes."""
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+        sock.sendall(data)
+        chunks = []
+        while chunk := sock.recv(65536):
+            chunks.append(chunk)
+    return b"".join(chunks)

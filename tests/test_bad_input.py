@@ -17,8 +17,6 @@ import subprocess
 import sys
 import threading
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Iterator
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -27,7 +25,7 @@ from zoneinfo import ZoneInfo
 
 import feedparser
 import pytest
-from conftest import ManualClock, issue_text
+from conftest import ManualClock, fetch, issue_text, wait_for
 from lxml import etree
 from watchdog.events import FileOpenedEvent, FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
@@ -41,26 +39,6 @@ LIMIT = 2_000_000  # max_file_bytes for these tests: room for a 1 MB line, far b
 SEED_COUNT = 5
 SEED_DAY = date(2023, 9, 27)
 NEW_DAY = date(2023, 9, 28)  # after the seed, before its suspension: first in the feeds
-
-
-def wait_for(predicate: Callable[[], Any], timeout: float = 10.0, what: str = "condition") -> Any:
-    """Poll `predicate` until it returns something truthy; fail after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = predicate()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what}: not met within {timeout} s")
-        time.sleep(0.02)
-
-
-def fetch(url: str) -> tuple[int, bytes]:
-    try:
-        with urllib.request.urlopen(url, timeout=5) as response:
-            return response.status, response.read()
-    except urllib.error.HTTPError as err:
-        return err.code, err.read()
 
 
 class OpenSpy(FileSystemEventHandler):

@@ -16,17 +16,14 @@ import shutil
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import feedparser
 import pytest
-from conftest import ManualClock, issue_text
+from conftest import ManualClock, fetch, issue_text, wait_for
 from lxml import etree
 
 from feedsvc.config import Settings
@@ -37,26 +34,6 @@ TZ = ZoneInfo("Asia/Shanghai")
 ROUNDS = 20
 FIRST_DAY = date(2023, 1, 2)
 NOW = "2023-06-01T09:00:00+08:00"  # after every issue dropped here: all are released at once
-
-
-def wait_for(predicate: Callable[[], Any], timeout: float = 10.0, what: str = "condition") -> Any:
-    """Poll `predicate` until it returns something truthy; fail after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = predicate()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what}: not met within {timeout} s")
-        time.sleep(0.02)
-
-
-def fetch(url: str) -> tuple[int, bytes]:
-    try:
-        with urllib.request.urlopen(url, timeout=5) as response:
-            return response.status, response.read()
-    except urllib.error.HTTPError as err:
-        return err.code, err.read()
 
 
 def read_feeds(url: str) -> dict[str, feedparser.FeedParserDict]:

@@ -6,7 +6,7 @@ import json
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import datetime
 from email.message import Message
 from pathlib import Path
@@ -14,22 +14,12 @@ from zoneinfo import ZoneInfo
 
 import feedparser
 import pytest
-from conftest import ManualClock
+from conftest import ManualClock, wait_for
 
 from feedsvc.config import Settings
 from feedsvc.daemon import Daemon
 
 TZ = ZoneInfo("Asia/Shanghai")
-
-
-def wait_for(predicate: Callable[[], object], timeout: float = 10.0) -> object:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = predicate()
-        if result:
-            return result
-        time.sleep(0.02)
-    raise AssertionError("condition not met in time")
 
 
 def cp_style(source: bytes, target: Path, chunks: int = 4) -> None:

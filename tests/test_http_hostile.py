@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 
 import feedparser
 import pytest
-from conftest import ManualClock
+from conftest import ManualClock, raw
 
 from feedsvc import config
 from feedsvc.config import Settings
@@ -60,16 +60,6 @@ def request(port: int, target: str, method: str = "GET", body: bytes | None = No
         return response.status, dict(response.headers), response.read()
     finally:
         conn.close()
-
-
-def raw(port: int, data: bytes) -> bytes:
-    """Send raw bytes (what http.client refuses to send), read until the server closes."""
-    with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
-        sock.sendall(data)
-        chunks = []
-        while chunk := sock.recv(65536):
-            chunks.append(chunk)
-    return b"".join(chunks)
 
 
 def secrets(daemon: Daemon) -> list[bytes]:

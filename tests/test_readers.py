@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 
 import feedparser
 import pytest
-from conftest import ManualClock, issue_text
+from conftest import ManualClock, issue_text, wait_for
 
 from feedsvc.config import Settings
 from feedsvc.daemon import Daemon
@@ -39,15 +39,6 @@ def need(binary: str) -> str:
     if path is None:
         pytest.skip(f"{binary} is not installed (Debian package {binary}; .ci/run installs it when run as root)")
     return path
-
-
-def wait_for(predicate, timeout: float = 10.0, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while not (result := predicate()):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what}: not met within {timeout} s")
-        time.sleep(0.02)
-    return result
 
 
 def fetch(url: str) -> bytes:

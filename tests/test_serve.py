@@ -17,6 +17,7 @@ from pathlib import Path
 
 import feedparser
 import pytest
+from conftest import raw
 
 from feedsvc.serve import ServerThread, make_app
 
@@ -115,16 +116,6 @@ def get(port: int, path: str, method: str = "GET", headers: dict[str, str] | Non
         return resp.status, resp.headers, resp.read()
     finally:
         conn.close()
-
-
-def raw(port: int, data: bytes) -> bytes:
-    """Send raw bytes, read until the server closes (requests here use HTTP/1.0 or Connection: close)."""
-    with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
-        sock.sendall(data)
-        chunks = []
-        while chunk := sock.recv(65536):
-            chunks.append(chunk)
-    return b"".join(chunks)
 
 
 def url(server: ServerThread, path: str) -> str:
