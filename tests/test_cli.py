@@ -124,9 +124,9 @@ def _running(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], str, Path]
         proc[0].wait()
 
 
-def start_service(inbox: Path, data: Path) -> tuple[subprocess.Popen[str], str, Path]:
+def start_service(inbox: Path, data: Path, *extra: str) -> tuple[subprocess.Popen[str], str, Path]:
     proc = subprocess.Popen(
-        [*FEEDSVC, "run", "--inbox", str(inbox), "--data", str(data), "--port", "0"],
+        [*FEEDSVC, "run", "--inbox", str(inbox), "--data", str(data), "--port", "0", *extra],
         stderr=subprocess.PIPE, text=True, env={**os.environ, "FEEDSVC_NOW": NOW},
     )
     deadline = time.monotonic() + 20
@@ -202,3 +202,19 @@ def test_flags_are_validated_like_the_config_file(tmp_path: Path) -> None:
     assert result.returncode != 0 and "port" in result.stderr
     result = feedsvc("run", "--data", str(tmp_path), "--port", "70000", check=False)
     assert result.returncode != 0 and "service.port" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_json_logs_carry_each_events_fields(tmp_path: Path, seed_bytes: bytes) -> None:
+    """`--log-format json`: one JSON object a line, events with their fields, for log shippers."""
+    (tmp_path / "inbox").mkdir()
+    (tmp_path / "inbox" / "seed.txt").write_bytes(seed_bytes)
+    proc, url, _ = start_service(tmp_path / "inbox", tmp_path / "var", "--log-format", "json")
+    try:
+        wait_for_entries(url, 5)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        _, stderr = proc.communicate(timeout=20)
+    records = [json.loads(line) for line in stderr.splitlines() if line.strip()]
+    received = [r for r in records if r.get("event") == "IssueReceived"]
+    assert received and received[0]["issue_date"] == "2023-09-27" and received[0]["file"] == "seed.txt"
+    assert proc.returncode == 0
