@@ -30,6 +30,7 @@ from feedsvc.notices import is_notice_title
 _DASHES = ("——", "—", "－－", "--", "──")
 _SIGNATORY = re.compile(r"(?:编辑部|报社|杂志社|社|部|委员会|办公室|中心|集团|公司|局|厅|院|处|会|报)$")
 MAX_CAPTION_PARAGRAPHS = 3  # a photo's caption is short; longer text with a credit is an article
+_CLAUSE_BREAKS = "，,；;"  # marks inside a sentence; 、 and ：also occur in headlines
 
 
 def assemble(lines: list[Line], start: int, page: int | None, warnings: list[str]) -> list[Draft]:
@@ -120,6 +121,7 @@ class _Assembler:
         if is_open and (
             (cur.open_sentence() and has_clause_marks(line.text))  # a short page-broken fragment
             or (nxt is not None and nxt.kind is Kind.CREDIT and not cur.broken)  # a caption without a full stop
+            or self._starts_broken_paragraph(line, nxt)
         ):
             self._body(line)
             self.i += 1
@@ -139,6 +141,19 @@ class _Assembler:
         cur.subhead_at.append(len(cur.paragraphs))
         cur.after_subhead = True
         self.i += 1
+
+    def _starts_broken_paragraph(self, line: Line, nxt: Line | None) -> bool:
+        """Inside an article, a short line with a comma or semicolon whose sentence the next block continues is
+        the first half of a paragraph broken across a column: subheads are phrases, not clauses."""
+        cur = self.cur
+        return (
+            cur is not None
+            and bool(cur.paragraphs)
+            and not cur.broken
+            and any(mark in line.text for mark in _CLAUSE_BREAKS)
+            and nxt is not None
+            and nxt.kind is Kind.BODY
+        )
 
     def _title_continues(self, line: Line) -> bool:
         cur = self.cur

@@ -561,3 +561,25 @@ def test_a_run_of_headline_like_lines_does_not_grow_one_title():
     assert [(i.title, i.section) for i in issue.items] == [("名单", "名单")]  # the last two: title and column tag
     assert issue.warnings[0] == "line 1: headline without text ignored: 名单 名单 名单"
     assert issue.items[0].paragraphs == ("本报讯 正文。",)
+
+
+def test_a_short_clause_broken_across_columns_after_a_subhead_is_one_paragraph():
+    """`…部分商品` + `出现供不应求的情况。`: a line with a comma that the next block continues is no subhead."""
+    text = "\n\n".join([
+        "年货市场人气旺",
+        "本报讯 春节临近,各地年货市场人气旺盛。",
+        "线上订单快速增长",
+        "电商平台数据显示,年货节期间坚果销量大幅增长,部分商品",
+        "出现供不应求的情况。",
+        "业内人士表示,春节消费有望延续回升态势。(本报记者 李华)",
+    ])
+    issue = parse_issue(text.encode(), "2024-02-05.txt")
+    (item,) = issue.items
+    assert item.subheads == ("线上订单快速增长",)
+    assert item.paragraphs == (
+        "本报讯 春节临近,各地年货市场人气旺盛。",
+        "电商平台数据显示,年货节期间坚果销量大幅增长,部分商品出现供不应求的情况。",
+        "业内人士表示,春节消费有望延续回升态势。",
+    )
+    assert item.subhead_at == (1,)
+    assert item.authors == ("李华",)
