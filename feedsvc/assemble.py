@@ -31,6 +31,7 @@ _DASHES = ("——", "—", "－－", "--", "──")
 _SIGNATORY = re.compile(r"(?:编辑部|报社|杂志社|社|部|委员会|办公室|中心|集团|公司|局|厅|院|处|会|报)$")
 MAX_CAPTION_PARAGRAPHS = 3  # a photo's caption is short; longer text with a credit is an article
 _CLAUSE_BREAKS = "，,；;"  # marks inside a sentence; 、 and ：also occur in headlines
+_TAG_ABOVE_MAX = 6  # an unmarked column tag above its headline: 评论, 民生调查, 今日关注
 
 
 def assemble(lines: list[Line], start: int, page: int | None, warnings: list[str]) -> list[Draft]:
@@ -114,8 +115,10 @@ class _Assembler:
         is_open = cur is not None and not cur.closed
         if is_open and cur.notice and cur.paragraphs and self._notice_end(line):
             return
-        if _marked(line) and nxt is not None and nxt.kind is Kind.SHORT and column_tag(nxt) is None:
-            self.section = column_tag(line)  # 【权威发布】 above its headline
+        if nxt is not None and nxt.kind is Kind.SHORT and column_tag(nxt) is None and (
+            _marked(line) or (is_open and not cur.bare() and self._tag_above_headline(line))
+        ):
+            self.section = column_tag(line)  # 【权威发布】 or 民生调查 above its headline
             self.i += 1
             return
         if is_open and (
@@ -141,6 +144,20 @@ class _Assembler:
         cur.subhead_at.append(len(cur.paragraphs))
         cur.after_subhead = True
         self.i += 1
+
+    def _tag_above_headline(self, line: Line) -> bool:
+        """Inside an article: a column tag, then a headline, then text. Subheads come one line at a time, and
+        are longer than most tags (民生调查, 评论); a line with a comma after it is a broken paragraph."""
+        tag, headline, after = column_tag(line), self._peek(1), self._peek(2)
+        return (
+            tag is not None
+            and len(tag) <= _TAG_ABOVE_MAX
+            and headline is not None
+            and not any(mark in headline.text for mark in _CLAUSE_BREAKS)
+            and not self.cur.open_sentence()
+            and after is not None
+            and after.kind in (Kind.BODY, Kind.BYLINE)
+        )
 
     def _starts_broken_paragraph(self, line: Line, nxt: Line | None) -> bool:
         """Inside an article, a short line with a comma or semicolon whose sentence the next block continues is

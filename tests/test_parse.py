@@ -583,3 +583,22 @@ def test_a_short_clause_broken_across_columns_after_a_subhead_is_one_paragraph()
     )
     assert item.subhead_at == (1,)
     assert item.authors == ("李华",)
+
+
+def test_a_column_tag_above_the_next_headline_starts_a_new_item():
+    """Papers also print the 栏目 above the headline: `民生调查` / headline / text, after an unsigned article."""
+    text = "\n".join([
+        "2024年3月8日 星期五 第3版 要闻",
+        "政府工作报告提出 今年经济增长预期目标为5%左右",
+        "十四届全国人大二次会议5日开幕，政府工作报告提出今年发展主要预期目标。",
+        "代表委员们表示，目标积极稳妥，经过努力可以实现。",
+        "民生调查",
+        "菜篮子稳了 百姓心里踏实了",
+        "近期，记者走访多个农贸市场发现，蔬菜价格总体平稳。（记者 王芳）",
+    ])
+    issue = parse_issue(text.encode(), "x.txt")
+    assert [(i.title, i.section, i.subheads) for i in issue.items] == [
+        ("政府工作报告提出 今年经济增长预期目标为5%左右", None, ()),
+        ("菜篮子稳了 百姓心里踏实了", "民生调查", ()),
+    ]
+    assert issue.items[1].authors == ("王芳",)
