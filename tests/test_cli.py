@@ -207,9 +207,9 @@ def test_flags_are_validated_like_the_config_file(tmp_path: Path) -> None:
 def test_json_logs_carry_each_events_fields(tmp_path: Path, seed_bytes: bytes) -> None:
     """`--log-format json`: one JSON object a line, events with their fields, for log shippers."""
     (tmp_path / "inbox").mkdir()
-    (tmp_path / "inbox" / "seed.txt").write_bytes(seed_bytes)
-    proc, url, _ = start_service(tmp_path / "inbox", tmp_path / "var", "--log-format", "json")
+    proc, url, inbox = start_service(tmp_path / "inbox", tmp_path / "var", "--log-format", "json")
     try:
+        (inbox / "seed.txt").write_bytes(seed_bytes)  # after start: the lines before the address are read already
         wait_for_entries(url, 5)
     finally:
         proc.send_signal(signal.SIGTERM)
