@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+from dataclasses import replace
 from pathlib import Path
 from types import FrameType
 
@@ -38,8 +39,7 @@ class Daemon:
 
     @property
     def url(self) -> str:
-        base = self.settings.base_url or f"http://{self.settings.host}:{self.server.port}/"
-        return base if base.endswith("/") else base + "/"
+        return replace(self.settings, port=self.server.port).site_url  # port 0 binds a port known only now
 
     def schedule(self) -> None:
         """(Re)build the jobs from the store: one per pending release, and the next missing-issue check."""

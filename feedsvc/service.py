@@ -229,9 +229,6 @@ class Service:
             self._dates = {r.issue_date for r in self.store.issues()}
             self.calendar = self._load_calendar()
 
-    def _withheld(self) -> frozenset[date]:
-        return self.calendar.suspended_dates()
-
     def _is_public(self, day: date, now: datetime) -> bool:
         if day not in self._dates:  # in memory: most dirty dates of a backfill are suspended dates, no issue
             return False
@@ -302,10 +299,11 @@ class Service:
             self._dirty.update(self._came_due(now))
             through = self.store.last_event_id()
             pending, withdrawn, left = set(self._dirty), set(self._withdrawn), set(self._sections)
-            days = {r.issue_date for r in self.store.issues()} if everything else pending
+            # A full rebuild visits every issue, unless someone else wrote the pages (`hand_over`).
+            days = {r.issue_date for r in self.store.issues()} if everything and pages else pending
             self._released_through = now
             # Only withheld dates that hold an issue matter to the queries (most suspended dates have none).
-            withheld, limit = self._withheld() & self._dates, self.settings.feed_items
+            withheld, limit = self.calendar.suspended_dates() & self._dates, self.settings.feed_items
             latest = self.store.entries(now, limit=1, withheld=withheld)
             timing = FeedTiming(self.calendar.ttl_minutes(latest[0].published if latest else None),
                                 self.calendar.skip_days())
