@@ -2,7 +2,7 @@
 
 Data flow, one module per stage:
     watch → parse → events → store → publish → serve
-with `calendar` deciding what is due when, and `service` wiring the stages together.
+with `calendar` deciding what is due when, and `wiring` building and connecting the stages.
 """
 
 __version__ = "0.1.0"

@@ -1,9 +1,10 @@
 """Bulk ingestion (`feedsvc ingest`): several processes, so every core works.
 
-This process reads, parses and stores the files; page writers (one per core) write the item and issue pages of
-each issue as soon as it is stored, reading the store themselves (WAL lets them read while this process writes).
-The feeds, section feeds and index are published once at the end. A crash anywhere leaves work that the daemon's
-recovery redoes: the published-through mark only moves with that final publication.
+This process reads, parses and stores the files; page writers (one per core, built by
+`feedsvc.wiring.page_writer`) write the item and issue pages of each issue as soon as it is stored, reading the
+store themselves (WAL lets them read while this process writes). The feeds, section feeds and index are published
+once at the end. A crash anywhere leaves work that the daemon's recovery redoes: the published-through mark only
+moves with that final publication.
 """
 
 from __future__ import annotations
@@ -12,48 +13,46 @@ import logging
 import multiprocessing
 import os
 import queue
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date
 from multiprocessing.queues import Queue
 from pathlib import Path
 
 from feedsvc.config import Settings
-from feedsvc.service import Service, publisher_for
+from feedsvc.publish import Publisher
+from feedsvc.service import Service
 from feedsvc.store import Store
 
 log = logging.getLogger("feedsvc")
 
+# A page writer's process target: (settings, the dates to write, the parent's pid). Top-level, for spawn.
+PageWriter = Callable[[Settings, "Queue[date | None]", int], None]
 
-def write_pages(settings: Settings, days: Queue[date | None], parent: int) -> None:
-    """The page writer: item pages, then the issue page, of each date it is given, until None."""
-    store = Store(settings.database)
-    publisher = publisher_for(settings, settings.site_url)
-    publisher.durable = False  # the final full publication syncs the file system once
-    try:
-        while True:
-            try:
-                day = days.get(timeout=1.0)
-            except queue.Empty:
-                if os.getppid() != parent:  # the ingest was killed: nobody will send the end
-                    return
-                continue
-            if day is None:
+
+def write_pages(store: Store, publisher: Publisher, days: Queue[date | None], parent: int) -> None:
+    """The page writer's loop: item pages, then the issue page, of each date it is given, until None."""
+    while True:
+        try:
+            day = days.get(timeout=1.0)
+        except queue.Empty:
+            if os.getppid() != parent:  # the ingest was killed: nobody will send the end
                 return
-            entries = store.issue_entries(day)
-            for entry in entries:
-                publisher.publish_item(entry)
-            publisher.publish_issue(day, entries)
-    finally:
-        store.close()
+            continue
+        if day is None:
+            return
+        entries = store.issue_entries(day)
+        for entry in entries:
+            publisher.publish_item(entry)
+        publisher.publish_issue(day, entries)
 
 
-def backfill(service: Service, paths: Iterable[Path]) -> int:
+def backfill(service: Service, paths: Iterable[Path], page_writer: PageWriter) -> int:
     """Ingest `paths` (each read from its own folder); returns how many changed the store."""
     # spawn, not fork: a child must not inherit this process's open SQLite connection.
     context = multiprocessing.get_context("spawn")
     # One writer per core: page writing costs more than parsing and storing, and the OS shares the cores out.
     queues: list[Queue[date | None]] = [context.Queue(maxsize=256) for _ in range(os.cpu_count() or 1)]
-    writers = [context.Process(target=write_pages, args=(service.settings, q, os.getpid()), name="feedsvc-pages",
+    writers = [context.Process(target=page_writer, args=(service.settings, q, os.getpid()), name="feedsvc-pages",
                                daemon=True) for q in queues]
     for writer in writers:
         writer.start()

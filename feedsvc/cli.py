@@ -1,4 +1,4 @@
-"""The command line: a thin click group over Service and Daemon. FeedsvcError becomes a one-line message here."""
+"""The command line: a thin click group over what feedsvc.wiring builds. FeedsvcError becomes a one-line message."""
 
 from __future__ import annotations
 
@@ -67,7 +67,7 @@ def run(config_file: Path | None, log_format: str, **overrides: Any) -> None:
 
         feedsvc run --config config/feedsvc.toml --port 8080
     """
-    from feedsvc.daemon import Daemon
+    from feedsvc.wiring import Daemon
 
     logs.setup(log_format)
     settings = _settings(config_file, **overrides)
@@ -89,12 +89,9 @@ def parse(file: Path, as_json: bool, config_file: Path | None) -> None:
 
         feedsvc parse --json seeds/000_90b6bc3011e581f6.txt
     """
-    from feedsvc.intake import read_inbox_file
-    from feedsvc.parse import parse_issue
+    from feedsvc.wiring import parse_file
 
-    settings = _settings(config_file)
-    intake = read_inbox_file(file, file.parent, settings.max_file_bytes)
-    issue = parse_issue(intake.data, intake.name, weekdays=settings.weekdays)
+    issue = parse_file(_settings(config_file), file)
     if as_json:
         click.echo(json.dumps(issue.to_dict(), ensure_ascii=False, indent=2))
         return
@@ -122,18 +119,12 @@ def ingest(files: tuple[Path, ...], config_file: Path | None, data: Path | None)
 
         feedsvc ingest --data var archive/*.txt
     """
-    from feedsvc.backfill import backfill
-    from feedsvc.service import Service
+    from feedsvc.wiring import ingest_files
 
     logs.setup(level=30)
     settings = _settings(config_file, data=data)
-    service = Service(settings, clocks.from_env())
-    try:
-        with click.progressbar(files, label="ingesting", file=sys.stderr) as bar:
-            changed = backfill(service, bar)
-        rejected = len(service.store.rejected())
-    finally:
-        service.close()
+    with click.progressbar(files, label="ingesting", file=sys.stderr) as bar:
+        changed, rejected = ingest_files(settings, clocks.from_env(), bar)
     click.echo(f"{changed} of {len(files)} files changed the store; files rejected so far: {rejected}")
 
 
@@ -148,13 +139,10 @@ def build(config_file: Path | None, data: Path | None) -> None:
 
         feedsvc build --data var
     """
-    from feedsvc.service import Service
+    from feedsvc.wiring import service_for
 
-    service = Service(_settings(config_file, data=data), clocks.from_env())
-    try:
+    with service_for(_settings(config_file, data=data), clocks.from_env()) as service:
         service.publish(everything=True)
-    finally:
-        service.close()
 
 
 @cli.command()
@@ -169,14 +157,11 @@ def status(config_file: Path | None, data: Path | None, as_json: bool) -> None:
 
         feedsvc status --json --data var
     """
-    from feedsvc.service import Service
     from feedsvc.status import render_text
+    from feedsvc.wiring import service_for
 
-    service = Service(_settings(config_file, data=data), clocks.from_env())
-    try:
+    with service_for(_settings(config_file, data=data), clocks.from_env()) as service:
         info = service.status()
-    finally:
-        service.close()
     click.echo(json.dumps(info, ensure_ascii=False, indent=2) if as_json else render_text(info))
 
 
@@ -192,15 +177,12 @@ def release(day: str, config_file: Path | None, data: Path | None) -> None:
 
         feedsvc release 2023-10-04 --data var
     """
-    from feedsvc.service import Service
+    from feedsvc.wiring import service_for
 
     try:
         issue_date = date.fromisoformat(day)
     except ValueError:
         raise click.BadParameter(f"{day!r} is not a date like 2023-10-04", param_hint="DATE") from None
-    service = Service(_settings(config_file, data=data), clocks.from_env())
-    try:
+    with service_for(_settings(config_file, data=data), clocks.from_env()) as service:
         service.release(issue_date)
-    finally:
-        service.close()
     click.echo(f"released {issue_date}")

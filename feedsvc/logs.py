@@ -1,10 +1,15 @@
-"""Logging for a service under systemd: one line per record on stderr, as text or JSON."""
+"""Logging for a service under systemd: one line per record on stderr, as text or JSON; one line per event."""
 
 from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
+
+from feedsvc.events import Event, IssueHeld, IssueMissing, IssueRejected
+
+log = logging.getLogger("feedsvc")
 
 
 class JsonFormatter(logging.Formatter):
@@ -35,3 +40,22 @@ def setup(fmt: str = "text", level: int = logging.INFO) -> None:
     root.setLevel(level)
     # apscheduler logs every job run at INFO: noise next to our one line per event.
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
+
+
+# Line breaks and other controls in a value (a file may be named "x\nIssueReceived ...") would split one
+# event over several lines, or forge one.
+_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def _one_line(value: object) -> str:
+    return _CONTROLS.sub(lambda m: m[0].encode("unicode_escape").decode("ascii"), str(value))
+
+
+def log_event(event: Event) -> None:
+    """One log line per event, so `journalctl -u feedsvc` reads as the paper's history."""
+    level = logging.WARNING if isinstance(event, IssueRejected | IssueMissing | IssueHeld) else logging.INFO
+    if not log.isEnabledFor(level):  # a quiet backfill logs nothing: don't format 80,000 lines for nobody
+        return
+    values = event.to_dict()
+    fields = " ".join(f"{k}={_one_line(v)}" for k, v in values.items())
+    log.log(level, "%s %s", event.name, fields, extra={"event": event.name, "fields": values})

@@ -14,7 +14,7 @@ from conftest import ManualClock
 from bench.corpus import write
 from feedsvc.backfill import _send, backfill
 from feedsvc.config import Settings
-from feedsvc.service import Service
+from feedsvc.wiring import open_service, page_writer
 
 NOW = datetime(2024, 6, 1, 9, tzinfo=ZoneInfo("Asia/Shanghai"))
 
@@ -31,12 +31,12 @@ def test_backfill_writes_what_a_single_process_writes(tmp_path: Path, seed_path:
     paths.append(archive / seed_path.name)
 
     parallel = Settings(inbox=archive, data=tmp_path / "parallel")
-    service = Service(parallel, ManualClock(NOW))
-    assert backfill(service, paths) == len(paths)
+    service = open_service(parallel, ManualClock(NOW))
+    assert backfill(service, paths, page_writer) == len(paths)
     service.close()
 
     single = Settings(inbox=archive, data=tmp_path / "single")
-    service = Service(single, ManualClock(NOW))
+    service = open_service(single, ManualClock(NOW))
     for path in paths:
         service.ingest(path, publish=False)
     service.publish(everything=True)

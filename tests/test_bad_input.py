@@ -31,7 +31,7 @@ from watchdog.events import FileOpenedEvent, FileSystemEvent, FileSystemEventHan
 from watchdog.observers import Observer
 
 from feedsvc.config import Settings
-from feedsvc.daemon import Daemon
+from feedsvc.wiring import Daemon
 
 TZ = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2023, 9, 28, 9, tzinfo=TZ)

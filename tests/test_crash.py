@@ -27,8 +27,7 @@ from conftest import ManualClock, fetch, issue_text, wait_for
 from lxml import etree
 
 from feedsvc.config import Settings
-from feedsvc.daemon import Daemon
-from feedsvc.service import Service
+from feedsvc.wiring import Daemon, open_service
 
 TZ = ZoneInfo("Asia/Shanghai")
 ROUNDS = 20
@@ -266,7 +265,7 @@ def test_a_crash_after_a_failed_publication_of_an_old_issue_is_caught_up_at_rest
     inbox.mkdir()
     settings = Settings(inbox=inbox, data=tmp_path / "data", base_url="http://feeds.example/")
     clock = ManualClock(datetime(2023, 6, 1, 9, tzinfo=TZ))
-    service = Service(settings, clock)
+    service = open_service(settings, clock)
     service.recover()
     days = [date(2023, 5, 1) + timedelta(days=n) for n in range(12)]
     for n, day in enumerate(days):
@@ -279,7 +278,7 @@ def test_a_crash_after_a_failed_publication_of_an_old_issue_is_caught_up_at_rest
     monkeypatch.undo()
     service.store.close()  # the process dies: no retry, no clean stop
 
-    service = Service(settings, clock)
+    service = open_service(settings, clock)
     try:
         service.recover()
         for path in sorted(inbox.iterdir()):  # the watcher's catch-up scan

@@ -17,7 +17,7 @@ import pytest
 from conftest import ManualClock, wait_for
 
 from feedsvc.config import Settings
-from feedsvc.daemon import Daemon
+from feedsvc.wiring import Daemon
 
 TZ = ZoneInfo("Asia/Shanghai")
 

@@ -31,6 +31,7 @@ from feedsvc.model import Entry, Issue, Item, ItemKind
 from feedsvc.parse import parse_issue
 from feedsvc.publish import FeedTiming, Publisher, Site
 from feedsvc.service import Service
+from feedsvc.wiring import open_service
 
 TZ = ZoneInfo("Asia/Shanghai")
 SEED = Path(__file__).resolve().parent.parent / "seeds" / "000_90b6bc3011e581f6.txt"
@@ -173,7 +174,7 @@ class ServiceMachine(RuleBasedStateMachine):
         self.ids: dict[date, dict[str, str]] = {}  # ids in the feed at the last check, per issue and title
 
     def _start(self) -> Service:
-        service = Service(self.settings, ManualClock(NOW))
+        service = open_service(self.settings, ManualClock(NOW))
         service.recover()
         return service
 

@@ -24,7 +24,7 @@ from conftest import ManualClock, raw
 
 from feedsvc import config
 from feedsvc.config import Settings
-from feedsvc.daemon import Daemon
+from feedsvc.wiring import Daemon
 
 TZ = ZoneInfo("Asia/Shanghai")
 SECRET = "SECRET-NEXT-TO-PUBLIC"

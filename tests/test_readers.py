@@ -26,7 +26,7 @@ import pytest
 from conftest import ManualClock, issue_text, wait_for
 
 from feedsvc.config import Settings
-from feedsvc.daemon import Daemon
+from feedsvc.wiring import Daemon
 
 TZ = ZoneInfo("Asia/Shanghai")
 SECOND = date(2023, 9, 25)

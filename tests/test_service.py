@@ -15,6 +15,7 @@ from conftest import ManualClock, issue_text
 
 from feedsvc.config import Settings
 from feedsvc.service import Service
+from feedsvc.wiring import open_service
 
 TZ = ZoneInfo("Asia/Shanghai")
 SEED_TITLES = [
@@ -42,7 +43,7 @@ def _clock() -> ManualClock:
 @pytest.fixture(name="service")
 def _service(settings: Settings, clock: ManualClock):
     """A service on the temporary folders; closed after the test."""
-    service = Service(settings, clock)
+    service = open_service(settings, clock)
     yield service
     service.close()
 
@@ -152,7 +153,7 @@ def test_issue_on_a_declared_suspension_date_is_held_until_released(service: Ser
 
 def test_future_issue_waits_for_its_release_time_across_a_restart(settings: Settings, clock: ManualClock,
                                                                   seed_bytes: bytes) -> None:
-    service = Service(settings, clock)
+    service = open_service(settings, clock)
     service.ingest(drop(settings, "seed.txt", seed_bytes))
     service.ingest(drop(settings, "2023-10-13.txt", issue_text(date(2023, 10, 13), "复刊首期 城市新貌")))
     assert "复刊首期 城市新貌" not in titles(settings)
@@ -161,7 +162,7 @@ def test_future_issue_waits_for_its_release_time_across_a_restart(settings: Sett
     service.close()
 
     clock.now = datetime(2023, 10, 13, 5, 59, tzinfo=TZ)
-    service = Service(settings, clock)
+    service = open_service(settings, clock)
     service.recover()
     assert "复刊首期 城市新貌" not in titles(settings)
     clock.now = datetime(2023, 10, 13, 6, 0, tzinfo=TZ)
@@ -172,11 +173,11 @@ def test_future_issue_waits_for_its_release_time_across_a_restart(settings: Sett
 
 
 def test_release_that_fell_due_while_down_is_published_at_start(settings: Settings, clock: ManualClock) -> None:
-    service = Service(settings, clock)
+    service = open_service(settings, clock)
     service.ingest(drop(settings, "2023-10-13.txt", issue_text(date(2023, 10, 13), "复刊首期 城市新貌")))
     service.close()
     clock.now = datetime(2023, 10, 14, 9, 0, tzinfo=TZ)
-    service = Service(settings, clock)
+    service = open_service(settings, clock)
     service.recover()
     assert titles(settings) == ["复刊首期 城市新貌"]
     service.close()
@@ -247,7 +248,7 @@ def test_no_missing_issue_before_the_service_began_watching(service: Service, cl
 def test_cache_hints_reach_the_resume_release_when_the_cap_allows(tmp_path: Path, clock: ManualClock,
                                                                   seed_bytes: bytes) -> None:
     settings = Settings(inbox=tmp_path, data=tmp_path / "data", base_url="http://feeds.example/", max_age_cap_days=30)
-    service = Service(settings, clock)
+    service = open_service(settings, clock)
     service.ingest(drop(settings, "seed.txt", seed_bytes))
     assert "<ttl>23040</ttl>" in (settings.public / "rss.xml").read_text()  # 09-27 06:00 → 10-13 06:00
     assert service.max_age() == int((datetime(2023, 10, 13, 6, tzinfo=TZ) - clock.now).total_seconds())
@@ -305,7 +306,7 @@ def test_a_release_taken_along_by_another_publication_gets_its_pages(service: Se
 def test_an_item_that_leaves_its_section_leaves_the_section_feed(service: Service, settings: Settings,
                                                                  seed_bytes: bytes, clock: ManualClock) -> None:
     service.ingest(drop(settings, "first.txt", seed_bytes, mtime=1_000))
-    slug = service.publisher.section_slug("权威发布")
+    slug = service.publication.publisher.section_slug("权威发布")
     section_feed = f"sections/{slug}/rss.xml"
     assert titles(settings, section_feed) == [SEED_TITLES[0]]
     corrected = seed_bytes.decode().replace("\n权威发布\n", "\n")

@@ -1,0 +1,197 @@
+"""Keeping public/ in step with the store: what is stale, the order of writing, and recovery after a crash.
+
+Stale work (dates whose files lag behind the store, withdrawn items whose pages must go, sections items left)
+is kept until a publication succeeds, so a failed one (disk full) is retried by the next. The published-through
+mark in the data folder lets a restart redo what a crash cut short (`recover`); `hand_over` gives the pages of
+a backfill to its page writers. Not thread-safe on its own: the Service calls it under its lock.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from datetime import date, datetime
+
+from feedsvc.clock import Clock
+from feedsvc.config import Settings
+from feedsvc.events import ItemPublished, ItemUpdated, ItemWithdrawn
+from feedsvc.paper import Paper
+from feedsvc.publish import FeedTiming, IndexView, Publisher, Site
+from feedsvc.store import Store
+
+log = logging.getLogger("feedsvc")
+
+INDEX_ISSUES = 30
+# In the data folder: the id of the last logged event whose effects public/ shows. Events after it (the
+# process died between an ingestion's commit and its publication) are published again at start. Written in
+# place: a write cut short leaves a prefix of the digits (a smaller id: more is replayed) or nothing (all is).
+PUBLISHED_MARK = "published-through"
+
+
+def publisher_for(settings: Settings, url: str) -> Publisher:
+    s = settings
+    return Publisher(s.public, Site(s.title, s.description, s.language, url, s.timezone))
+
+
+class Publication:
+    def __init__(self, settings: Settings, store: Store, paper: Paper, clock: Clock) -> None:
+        self.settings = settings
+        self.store = store
+        self.paper = paper
+        self.clock = clock
+        self.publisher = publisher_for(settings, settings.site_url)
+        self._stale: set[date] = set()  # dates whose files lag behind the store
+        self._withdrawn: set[str] = set()  # item ids whose pages go once no feed links to them
+        self._vacated: set[str] = set()  # sections a correction took items out of
+        self._mark: int | None = None  # the PUBLISHED_MARK last written by this process
+        self._released_through = clock()
+
+    def set_site_url(self, url: str) -> None:
+        """Links follow the address actually served (port 0 binds a port only known at start)."""
+        self.publisher = publisher_for(self.settings, url)
+
+    # --- what is stale -------------------------------------------------------------------------------------
+
+    def on_item_event(self, event: ItemPublished | ItemUpdated | ItemWithdrawn) -> None:
+        self._stale.add(event.issue_date)
+        if isinstance(event, ItemWithdrawn):
+            self._withdrawn.add(event.item_id)
+
+    def mark_stale(self, days: set[date]) -> None:
+        self._stale.update(days)
+
+    def note_vacated(self, sections: set[str]) -> None:
+        """Sections an issue had before a correction: a moved or withdrawn item must leave their feeds."""
+        self._vacated.update(sections)
+
+    @property
+    def has_stale(self) -> bool:
+        return bool(self._stale)
+
+    def is_due(self) -> bool:
+        """Due releases, or what a failed publication left."""
+        return bool(self._stale) or bool(self._came_due(self.clock()))
+
+    def _came_due(self, now: datetime) -> set[date]:
+        """Issues released since the last publication: every publication takes them along, whoever runs it."""
+        return {r.issue_date for r in self.store.pending(self._released_through) if r.release_at <= now}
+
+    # --- recovery and hand-over ----------------------------------------------------------------------------
+
+    def recover(self, recent: int = 10) -> None:
+        """At start: redo what the events logged since the last publication touched, the newest issues and any
+        public issue whose page is missing (a crash mid-publish)."""
+        now = self.clock()
+        self._replay_unpublished()
+        records = self.store.issues()
+        self._stale.update(r.issue_date for r in records[:recent])
+        pages = self.settings.public / "issues"
+        self._stale.update(
+            r.issue_date for r in records
+            if not (pages / f"{r.issue_date}.html").exists() and self.paper.is_public(r.issue_date, now)
+        )
+        self.publish_or_report()
+
+    def _replay_unpublished(self) -> None:
+        """Mark stale what the events after the published mark touched."""
+        try:
+            text = (self.settings.data / PUBLISHED_MARK).read_text()
+        except FileNotFoundError:
+            text = ""  # never published: everything logged is unpublished (nothing, in a new folder)
+        after = int(text) if text.strip().isdigit() else 0
+        while events := self.store.events(after=after):
+            for event in events:
+                day = event.payload.get("issue_date")
+                if isinstance(day, str):
+                    self._stale.add(date.fromisoformat(day))
+                if event.name == ItemWithdrawn.__name__:
+                    self._withdrawn.add(event.payload["item_id"])
+            after = events[-1].id
+
+    def hand_over(self) -> list[date]:
+        """Take the changed issues that are public now off the stale set: their pages are the caller's to write
+        (the backfill's page writer). Feeds, sections and the index stay this publication's to write."""
+        now = self.clock()
+        days = sorted(d for d in self._stale if self.paper.is_public(d, now))
+        self._stale.difference_update(days)
+        return days
+
+    # --- writing -------------------------------------------------------------------------------------------
+
+    def publish_or_report(self) -> None:
+        """Publish; a failed write (disk full) is logged, public/ keeps its last good files, the next one retries."""
+        try:
+            self.publish()
+        except OSError as exc:
+            log.error("publishing failed, public/ keeps its last good files until the next publication: %s", exc)
+
+    def publish(self, *, everything: bool = False, pages: bool = True) -> None:
+        """Bring public/ in step with the store: item pages, then the feeds that link to them, then issue pages.
+
+        Pages come before whatever links to them, so a reader never follows a link to a 404; withdrawn items'
+        pages go once the feeds no longer link to them. An issue's page is written after its items and the
+        feeds: its presence marks the issue as fully published (`recover`). What was stale stays stale until
+        this succeeds, so after a failed write (it raises) the next publication catches up.
+        `pages=False` writes feeds and the index only (someone else wrote the pages: `hand_over`).
+        """
+        now = self.clock()
+        self.paper.catch_up()
+        self._stale.update(self._came_due(now))
+        through = self.store.last_event_id()
+        stale, withdrawn, vacated = set(self._stale), set(self._withdrawn), set(self._vacated)
+        # A full rebuild visits every issue, unless someone else wrote the pages (`hand_over`).
+        days = {r.issue_date for r in self.store.issues()} if everything and pages else stale
+        self._released_through = now
+        public = [day for day in sorted(days) if self.paper.is_public(day, now)] if pages else []
+        # A full rebuild reads one issue at a time (holding every entry of 10,000 issues costs ~150 MB).
+        preloaded = {} if everything else {day: self.store.issue_entries(day) for day in public}
+        # Every section a changed issue has or had: a withdrawn, moved or newly withheld item must leave it.
+        sections = vacated | (set(self.store.sections()) if everything else set().union(
+            *(self.store.sections_of(day) for day in days)
+        ))
+        self.publisher.durable = not everything  # a full rebuild syncs once at the end instead of per file
+        try:
+            for day in public:
+                for entry in preloaded.get(day) or self.store.issue_entries(day):
+                    self.publisher.publish_item(entry)
+            self._publish_feeds(now, sections)
+            for item_id in sorted(withdrawn):
+                self.publisher.remove_item(item_id)
+            for day in public:
+                self.publisher.publish_issue(day, preloaded.get(day) or self.store.issue_entries(day))
+            self.publisher.publish_index(self._index_view(now))
+        finally:
+            if everything:
+                self.publisher.durable = True
+                os.sync()
+        self._stale.difference_update(stale)
+        self._withdrawn.difference_update(withdrawn)
+        self._vacated.difference_update(vacated)
+        if through != self._mark:
+            (self.settings.data / PUBLISHED_MARK).write_text(f"{through}\n")
+            self._mark = through
+
+    def _publish_feeds(self, now: datetime, sections: set[str]) -> None:
+        """The main feeds first: they are what most readers (and drop-to-feed) wait for; then each section's."""
+        withheld, limit = self.paper.withheld(), self.settings.feed_items
+        latest = self.store.entries(now, limit=1, withheld=withheld)
+        calendar = self.paper.calendar
+        timing = FeedTiming(calendar.ttl_minutes(latest[0].published if latest else None), calendar.skip_days())
+        self.publisher.publish_feeds(self.store.entries(now, limit=limit, withheld=withheld), timing)
+        for section in sorted(sections):
+            entries = self.store.entries(now, limit=limit, withheld=withheld, section=section)
+            self.publisher.publish_feeds(entries, timing, section=section)
+
+    def refresh_index(self) -> None:
+        """The index shows the calendar (next issue, a break): keep it current between publications."""
+        try:
+            self.publisher.publish_index(self._index_view(self.clock()))
+        except OSError as exc:
+            log.error("index.html not refreshed: %s", exc)
+
+    def _index_view(self, now: datetime) -> IndexView:
+        issues = [(r.issue_date, r.item_count) for r in self.store.issues(limit=INDEX_ISSUES * 2)
+                  if self.paper.is_public(r.issue_date, now)][:INDEX_ISSUES]
+        calendar = self.paper.calendar
+        resume, reason = calendar.break_until(now) or (None, None)
+        return IndexView(issues, self.store.sections(), calendar.next_expected(now), resume, reason)

@@ -1,0 +1,194 @@
+"""Where every stage is built and connected, read top to bottom as the data flows:
+
+    watch → parse → events → store → publish → serve
+
+`open_service` builds the desk (store, calendar, publication) and says which event leads to which reaction.
+`Daemon` puts the inbox watcher in front of it and the scheduled jobs and the HTTP server behind it.
+`ingest_files` is the backfill (`feedsvc ingest`): this process parses and stores, `page_writer` processes write
+pages. `parse_file` is the parse stage alone (`feedsvc parse`). The CLI builds nothing itself: it comes here.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import signal
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import replace
+from datetime import date
+from multiprocessing.queues import Queue
+from pathlib import Path
+from types import FrameType
+
+from feedsvc import backfill
+from feedsvc.clock import Clock, system_clock
+from feedsvc.config import Settings
+from feedsvc.events import (
+    Bus,
+    Event,
+    IssueReceived,
+    ItemPublished,
+    ItemUpdated,
+    ItemWithdrawn,
+    SuspensionDeclared,
+    SuspensionWithdrawn,
+)
+from feedsvc.intake import read_inbox_file
+from feedsvc.logs import log_event
+from feedsvc.model import Issue
+from feedsvc.paper import Paper
+from feedsvc.parse import parse_issue
+from feedsvc.publication import Publication, publisher_for
+from feedsvc.service import Service
+from feedsvc.store import Store
+
+log = logging.getLogger("feedsvc")
+
+TICK_SECONDS = 60.0  # safety net for a release or check whose job was lost
+
+
+def parse_file(settings: Settings, path: Path) -> Issue:
+    """The parse stage alone, on one file read as the inbox reads it."""
+    intake = read_inbox_file(path, path.parent, settings.max_file_bytes)
+    return parse_issue(intake.data, intake.name, weekdays=settings.weekdays)
+
+
+def open_service(settings: Settings, clock: Clock = system_clock,
+                 on_schedule_change: Callable[[], None] = lambda: None) -> Service:
+    """The desk and its reactions: file → Service.ingest → store → events → log, holds, calendar, publication."""
+    store = Store(settings.database)
+    paper = Paper(settings, store)
+    publication = Publication(settings, store, paper, clock)
+    bus = Bus()
+    service = Service(settings, clock, store, paper, publication, bus, on_schedule_change)
+    bus.subscribe(Event, log_event)
+    bus.subscribe(IssueReceived, lambda e: paper.dates.add(e.issue_date))
+    bus.subscribe(IssueReceived, service.hold_if_suspended)
+    bus.subscribe(SuspensionDeclared, service.reload_calendar)
+    bus.subscribe(SuspensionWithdrawn, service.reload_calendar)
+    for kind in (ItemPublished, ItemUpdated, ItemWithdrawn):
+        bus.subscribe(kind, publication.on_item_event)
+    return service
+
+
+@contextlib.contextmanager
+def service_for(settings: Settings, clock: Clock = system_clock) -> Iterator[Service]:
+    """A service for one command (`build`, `status`, `release`), closed when the command is done."""
+    service = open_service(settings, clock)
+    try:
+        yield service
+    finally:
+        service.close()
+
+
+# --- the backfill ------------------------------------------------------------------------------------------
+
+def page_writer(settings: Settings, days: Queue[date | None], parent: int) -> None:
+    """A page writer process (spawned: it inherits nothing): its own store connection and publisher."""
+    store = Store(settings.database)
+    publisher = publisher_for(settings, settings.site_url)
+    publisher.durable = False  # the final full publication syncs the file system once
+    try:
+        backfill.write_pages(store, publisher, days, parent)
+    finally:
+        store.close()
+
+
+def ingest_files(settings: Settings, clock: Clock, paths: Iterable[Path]) -> tuple[int, int]:
+    """Backfill `paths`, then publish the feeds once. Returns (files that changed the store, rejections so far)."""
+    with service_for(settings, clock) as service:
+        changed = backfill.backfill(service, paths, page_writer)
+        return changed, len(service.store.rejected())
+
+
+# --- the daemon --------------------------------------------------------------------------------------------
+
+class Daemon:
+    """The long-running process: inbox watcher → Service; scheduled jobs → Service; HTTP server ← public/.
+
+    Start order makes failures early and visible (the port is bound before anything is ingested); stop order
+    finishes the ingestion in progress, then the jobs, then the server, then closes the store.
+    """
+
+    def __init__(self, settings: Settings, clock: Clock = system_clock) -> None:
+        # Imported here: the page writer processes import this module and need none of these (aiohttp alone
+        # would add a fifth of a second to each writer's start).
+        from feedsvc.jobs import Jobs
+        from feedsvc.serve import ServerThread, make_app
+        from feedsvc.watch import InboxWatcher
+
+        self.settings = settings
+        self.service = open_service(settings, clock, on_schedule_change=lambda: self.schedule())
+        rescan = settings.rescan_minutes * 60 if settings.rescan_minutes > 0 else None
+        self.watcher = InboxWatcher(settings.inbox, self._ingest, polling=settings.polling,
+                                    poll_seconds=settings.poll_seconds, rescan_seconds=rescan)
+        self.jobs = Jobs(settings.timezone, clock)
+        app = make_app(settings.public, max_age=self.service.max_age, status=self.service.status)
+        self.server = ServerThread(app, settings.host, settings.port)
+        self._stopping = threading.Event()
+
+    @property
+    def url(self) -> str:
+        return replace(self.settings, port=self.server.port).site_url  # port 0 binds a port known only now
+
+    def _ingest(self, path: Path) -> None:
+        # While more files wait (a flood, a catch-up after downtime) publish once, after the last of them.
+        self.service.ingest(path, publish=self.watcher.backlog() == 0)
+
+    def schedule(self) -> None:
+        """(Re)build the jobs: one per pending release, and the next missing-issue check."""
+        releases, check_at = self.service.schedule()
+        for day, at in releases:
+            self.jobs.at(f"release:{day}", at, self.service.release_due)
+        if check_at is not None:
+            self.jobs.at("missing-check", check_at, self._missing_check)
+
+    def _check_missing(self) -> None:
+        if self.watcher.backlog() == 0:  # files still waiting may hold the very issue that looks missing
+            self.service.check_missing()
+
+    def _missing_check(self) -> None:
+        self._check_missing()
+        self.schedule()
+
+    def _tick(self) -> None:
+        self.service.release_due()
+        self._check_missing()
+        self.service.refresh_index()
+
+    def start(self) -> None:
+        self.server.start()
+        if self.settings.port == 0 and not self.settings.base_url:
+            # Links must name the port actually bound.
+            self.service.set_site_url(self.url)
+        self.service.recover()
+        self.schedule()
+        self.jobs.every("tick", TICK_SECONDS, self._tick)
+        self.jobs.start()
+        # The missing-issue check waits for the first tick: the inbox catch-up may still bring the issue.
+        self.watcher.start()
+        log.info("serving %s on %s (inbox %s)", self.settings.public, self.url, self.settings.inbox)
+
+    def stop(self) -> None:
+        self.watcher.stop()
+        self.jobs.stop()
+        self.server.stop()
+        self.service.close()
+        log.info("stopped")
+
+    def run_forever(self) -> None:
+        """Run until SIGTERM or SIGINT, then stop cleanly (exit status 0)."""
+
+        def _stop(signum: int, _frame: FrameType | None) -> None:
+            log.info("received %s, stopping", signal.Signals(signum).name)
+            self._stopping.set()
+
+        signal.signal(signal.SIGTERM, _stop)
+        signal.signal(signal.SIGINT, _stop)
+        self.start()
+        try:
+            while not self._stopping.wait(1.0):
+                pass
+        finally:
+            self.stop()
