@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import socket
+import sqlite3
 import time
 import urllib.error
 import urllib.request
@@ -12,6 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from feedsvc.publication import PUBLISHED_MARK
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 
@@ -86,3 +90,18 @@ def raw(port: int, data: bytes) -> bytes:
         while chunk := sock.recv(65536):
             chunks.append(chunk)
     return b"".join(chunks)
+
+
+def publication_done(data: Path) -> bool:
+    """Whether public/ shows everything the store logged: the published-through mark, the file a publication
+    writes after all the others, names the store's newest event. Checks of public/ made after this returned
+    True see no publication half-done (no temp file mid-write, no issue page still to come)."""
+    if not (data / "feedsvc.sqlite").exists():
+        return False
+    with contextlib.closing(sqlite3.connect(f"file:{data / 'feedsvc.sqlite'}?mode=ro", uri=True)) as db:
+        newest = db.execute("SELECT coalesce(max(id), 0) FROM events").fetchone()[0]
+    try:
+        mark = (data / PUBLISHED_MARK).read_text().strip()
+    except FileNotFoundError:
+        return False
+    return mark == str(newest)

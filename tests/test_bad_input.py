@@ -25,7 +25,7 @@ from zoneinfo import ZoneInfo
 
 import feedparser
 import pytest
-from conftest import ManualClock, fetch, issue_text, wait_for
+from conftest import ManualClock, fetch, issue_text, publication_done, wait_for
 from lxml import etree
 from watchdog.events import FileOpenedEvent, FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
@@ -433,7 +433,8 @@ def test_a_flood_of_500_files_is_ingested_completely_with_bounded_memory(tmp_pat
                  "all 500 issues in the store")
         newest = [title[d] for d in reversed(days)][:50]
         rss = wait_for(lambda: (p := feedparser.parse(fetch(url + "rss.xml")[1])).entries
-                       and [e.title for e in p.entries] == newest and p, what="the newest 50 in the feed")
+                       and [e.title for e in p.entries] == newest and publication_done(tmp_path / "var") and p,
+                       what="the newest 50 in the feed")
         assert not rss.bozo
         atom = fetch(url + "atom.xml")[1]
         etree.fromstring(atom)

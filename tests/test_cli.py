@@ -17,7 +17,7 @@ from pathlib import Path
 
 import feedparser
 import pytest
-from conftest import issue_text
+from conftest import issue_text, publication_done, wait_for
 
 FEEDSVC = [sys.executable, "-m", "feedsvc"]
 NOW = "2023-09-28T09:00:00+08:00"
@@ -171,6 +171,7 @@ def test_kill_9_then_restart_loses_nothing(tmp_path: Path, seed_bytes: bytes) ->
     proc, url, _ = start_service(inbox, data)
     try:
         parsed = wait_for_entries(url, 6)
+        wait_for(lambda: publication_done(data), what="the publication done")
         assert not parsed.bozo
         titles = [e.title for e in parsed.entries]
         assert len(titles) == len(set(titles)) == 6
