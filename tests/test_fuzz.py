@@ -1,6 +1,6 @@
 """hypothesis against the parser, the publisher and the whole service.
 
-tests/test_parse.py already feeds arbitrary bytes, text and line mixes to the parser, and tests/test_feeds.py
+tests/parse/test_parse.py already feeds arbitrary bytes, text and line mixes to the parser, and tests/test_feeds.py
 arbitrary text to the feed renderer; here: issues in encodings we do not read and damaged issues; several items
 with arbitrary text through the Publisher onto disk; and a stateful test that drops, corrects, re-drops, drops
 garbage and restarts an in-process Service on real folders, checking the published feeds against a model.

@@ -1,6 +1,6 @@
 """The issue parser: bytes of one issue file → `Issue` (items in page order, suspension, warnings).
 
-Pure: no file system, no clock. Bytes are decoded (`decode`), lines classified (`layout`) and assembled into
+Pure: no file system, no clock. Bytes are decoded (`decode`), lines classified (`lines`) and assembled into
 items (`assemble`); here the issue date is chosen, items get their kind and id, and notices are read for
 suspensions (`notices`). Anything unparseable raises `ParseError`; oddities become warnings.
 """
@@ -11,13 +11,13 @@ from collections.abc import Collection
 from datetime import date
 from pathlib import PurePath
 
-from feedsvc.assemble import MAX_CAPTION_PARAGRAPHS, Draft, assemble
-from feedsvc.cndates import date_in_name
-from feedsvc.decode import decode
 from feedsvc.errors import ParseError
-from feedsvc.layout import Kind, Line, masthead, split_lines
 from feedsvc.model import Issue, Item, ItemKind, Suspension, item_id
-from feedsvc.notices import merge_suspensions, read_suspension
+from feedsvc.parse.assemble import MAX_CAPTION_PARAGRAPHS, Draft, assemble
+from feedsvc.parse.cndates import date_in_name
+from feedsvc.parse.decode import decode
+from feedsvc.parse.lines import Kind, Line, masthead, split_lines
+from feedsvc.parse.notices import merge_suspensions, read_suspension
 
 _MAX_WARNINGS = 50
 

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from feedsvc.layout import Kind, Line, classify, column_tag, masthead, split_lines
+from feedsvc.parse.lines import Kind, Line, classify, column_tag, masthead, split_lines
 
 
 @pytest.mark.parametrize(

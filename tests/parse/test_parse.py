@@ -15,7 +15,7 @@ from feedsvc.errors import ParseError
 from feedsvc.model import Issue, ItemKind, item_id
 from feedsvc.parse import parse_issue
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 ISSUES = ROOT / "tests" / "issues"
 A, P, N = ItemKind.ARTICLE, ItemKind.PHOTO, ItemKind.NOTICE
 

@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 
 from feedsvc.model import Suspension
-from feedsvc.notices import is_notice_title, merge_suspensions, read_suspension
+from feedsvc.parse.notices import is_notice_title, merge_suspensions, read_suspension
 
 MWF = (0, 2, 4)
 SEED_NOTICE = (

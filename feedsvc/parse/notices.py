@@ -14,8 +14,8 @@ from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from feedsvc.cndates import MD, WEEKDAY, WEEKDAY_NAMES, YEAR, cn_int, make_date, weekday_of
 from feedsvc.model import Suspension
+from feedsvc.parse.cndates import MD, WEEKDAY, WEEKDAY_NAMES, YEAR, cn_int, make_date, weekday_of
 
 _NOTICE_TITLE = re.compile(r"(?:启事|通知|公告|声明|告读者|致读者|休刊|停刊|更正|说明)$")
 _SENTENCES = re.compile(r"[。！？!?；;\n]+")

@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from itertools import pairwise
 
-from feedsvc import bylines
-from feedsvc.cndates import FULL_DATE, match_date
-from feedsvc.layout import (
+from feedsvc.parse import bylines
+from feedsvc.parse.cndates import FULL_DATE, match_date
+from feedsvc.parse.lines import (
     CLOSERS,
     JUMP,
     MAX_HEADLINE,
@@ -25,7 +25,7 @@ from feedsvc.layout import (
     ends_sentence,
     has_clause_marks,
 )
-from feedsvc.notices import is_notice_title
+from feedsvc.parse.notices import is_notice_title
 
 _DASHES = ("——", "—", "－－", "--", "──")
 _SIGNATORY = re.compile(r"(?:编辑部|报社|杂志社|社|部|委员会|办公室|中心|集团|公司|局|厅|院|处|会|报)$")

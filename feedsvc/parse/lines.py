@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from datetime import date
 from enum import Enum
 
-from feedsvc import bylines
-from feedsvc.cndates import FULL_DATE, WEEKDAY, cn_int, match_date
+from feedsvc.parse import bylines
+from feedsvc.parse.cndates import FULL_DATE, WEEKDAY, cn_int, match_date
 
 MAX_HEADLINE = 40
 MAX_COLUMN_TAG = 8

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from feedsvc import bylines
+from feedsvc.parse import bylines
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from feedsvc.cndates import FULL_DATE, cn_int, date_in_name, match_date
+from feedsvc.parse.cndates import FULL_DATE, cn_int, date_in_name, match_date
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from feedsvc.cndates import HAN
+from feedsvc.parse.cndates import HAN
 
 _AGENCY = (
     r"(?:新华社|中新社|中新网|人民网|新华网|央视网|光明网|新华|中新|央视|央广|本报|本刊"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from feedsvc.decode import decode
 from feedsvc.errors import ParseError
+from feedsvc.parse.decode import decode
 
 TEXT = "休刊通知\n本报10月2日休刊。\n"
 
