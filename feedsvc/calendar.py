@@ -15,7 +15,6 @@ from zoneinfo import ZoneInfo
 
 from feedsvc.model import Suspension
 
-DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 # Beyond this, a date question has no answer worth waiting for (a paper with every day suspended).
 _HORIZON = timedelta(days=800)
 # A late issue keeps readers on a short leash for this long after its release time.
@@ -179,21 +178,11 @@ class Calendar:
 
     # --- caching hints ------------------------------------------------------------------------------------
 
-    def skip_days(self) -> tuple[str, ...]:
-        """RSS <skipDays>: the regular non-publication weekdays, Monday first."""
-        return tuple(name for n, name in enumerate(DAY_NAMES) if n not in self.weekdays)
-
     def _until_next_release(self, moment: datetime) -> timedelta:
         nxt = self.next_expected(moment)
         if nxt is None:
             return self.cache_cap
         return min(self.release_at(nxt) - moment, self.cache_cap)
-
-    def ttl_minutes(self, latest_release: datetime | None) -> int | None:
-        """RSS <ttl>, from the data: latest issue's release to the next expected release, capped."""
-        if latest_release is None:
-            return None
-        return max(1, int(self._until_next_release(latest_release).total_seconds() // 60))
 
     def overdue(self, now: datetime, has_issue: Callable[[date], bool]) -> date | None:
         """The expected issue that is late at `now` (released less than a day ago, not arrived), if any."""

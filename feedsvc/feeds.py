@@ -4,6 +4,10 @@ Also home to what feeds and pages share: the cleaned text of an item (`text_of`)
 
 Every timestamp comes from the entries (never the clock) and every collection is emitted in a fixed
 order, so the same entries always give the same bytes.
+
+No <ttl>, <skipDays> or <skipHours>: a static file cannot know when it is fetched, and readers count ttl from
+their own fetch, read skip hints in GMT and would skip corrections as well as releases. How long a copy stays
+fresh is answered per request by Cache-Control and Expires (freshness.py).
 """
 
 from __future__ import annotations
@@ -13,19 +17,16 @@ import html
 import json
 import re
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from feedgen.ext.base import BaseExtension
 from feedgen.feed import FeedGenerator
-from lxml import etree
 
 from feedsvc.model import Entry, Item
 
-WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"
 # The feed-level date of a feed with no entries: a constant keeps an empty feed byte-stable.
 EMPTY_FEED_TIME = datetime(1970, 1, 1, tzinfo=UTC)
@@ -37,6 +38,8 @@ UNTITLED = "(无标题)"
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 _SPACES = re.compile(r"\s+")
 _SAFE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+# The display form of several authors where a format (or a reader) has one slot, as Chinese bylines join them.
+BYLINE_JOIN = "\u3001"  # 、
 _SENTENCE_END = "\u3002\uff01\uff1f\uff1b!?;\u2026"  # 。!?; in full and half width, and …
 
 # feedgen's formatRFC2822 flips the process-wide locale while it formats a date, so two feed
@@ -88,6 +91,11 @@ class Text:
     lede: str  # plain text: the first paragraph, cut near LEDE_CHARS at a sentence end if one is near
     authors: tuple[str, ...]
     section: str | None
+
+    @property
+    def byline(self) -> str:
+        """The authors as one name (章斐然、王震): what a reader with one author slot shows."""
+        return BYLINE_JOIN.join(self.authors)
 
 
 @functools.lru_cache(maxsize=1024)
@@ -147,47 +155,34 @@ class FeedMeta:
     feed_url: str  # absolute folder of this feed's files, ends in "/"
     feed_id: str
     timezone: ZoneInfo
-    ttl_minutes: int | None = None
-    skip_days: tuple[str, ...] = ()
 
 
-class _SkipDays(BaseExtension):
-    """Writes <skipDays> in weekday order: feedgen's own keeps a set, whose order varies between runs."""
+def entry_updated(entry: Entry) -> datetime:
+    """The entry's updated date as feeds show it: distinct within an issue, stable across rebuilds.
 
-    def __init__(self, days: tuple[str, ...]) -> None:
-        self.days = days
-
-    def extend_rss(self, feed: Any) -> Any:
-        if self.days:
-            holder = etree.SubElement(feed[0], "skipDays")
-            for day in self.days:
-                etree.SubElement(holder, "day").text = day
-        return feed
+    Every item of an issue is released at the same instant, and a correction changes several at once, so
+    the stored time plus the item's sequence number in seconds tells them apart (Atom readers and the W3C
+    validator, DuplicateUpdated, expect distinct values). The sequence number is part of the id, which never
+    changes, so the value moves only when the item does.
+    """
+    return entry.updated + timedelta(seconds=_sequence(entry.item))
 
 
-def ordered_skip_days(days: Sequence[str]) -> tuple[str, ...]:
-    unknown = set(days) - set(WEEKDAY_NAMES)
-    if unknown:
-        raise ValueError(f"not English weekday names: {sorted(unknown)}")
-    return tuple(d for d in WEEKDAY_NAMES if d in days)
+def _sequence(item: Item) -> int:
+    tail = item.id.rsplit("-", 1)[-1]
+    return int(tail) if tail.isdigit() else item.ordinal
 
 
 def feed_updated(entries: Sequence[Entry], tz: ZoneInfo) -> datetime:
     """The feed's own date: its newest entry change, else a constant."""
-    newest = max((e.updated for e in entries), default=EMPTY_FEED_TIME)
+    newest = max((entry_updated(e) for e in entries), default=EMPTY_FEED_TIME)
     return newest.astimezone(tz)
-
-
-def _skip_days_factory(days: tuple[str, ...]) -> Callable[[], _SkipDays]:
-    return lambda: _SkipDays(days)
 
 
 def _generator(meta: FeedMeta, entries: Sequence[Entry]) -> FeedGenerator:
     tz = meta.timezone
     fg = FeedGenerator()
     fg.load_extension("dc", atom=False, rss=True)  # name-only bylines: RSS <author> needs an e-mail
-    fg.register_extension("feedsvc_skipdays", _skip_days_factory(ordered_skip_days(meta.skip_days)),
-                          None, atom=False, rss=True)
     fg.id(meta.feed_id)
     fg.title(clean(meta.title) or UNTITLED)
     fg.description(clean(meta.description) or clean(meta.title) or UNTITLED)
@@ -195,8 +190,6 @@ def _generator(meta: FeedMeta, entries: Sequence[Entry]) -> FeedGenerator:
     # Atom requires a feed author when an entry has none (notices, photos without credit).
     fg.author({"name": clean(meta.title) or UNTITLED})
     fg.updated(feed_updated(entries, tz))
-    if meta.ttl_minutes is not None:
-        fg.ttl(meta.ttl_minutes)
     for entry in entries:  # newest first in, newest first out: append keeps the caller's order
         item, text = entry.item, text_of(entry.item)
         fe = fg.add_entry(order="append")
@@ -204,13 +197,14 @@ def _generator(meta: FeedMeta, entries: Sequence[Entry]) -> FeedGenerator:
         fe.title(text.title)
         fe.link(href=meta.site_url + item_path(item.id))
         fe.published(entry.published.astimezone(tz))
-        fe.updated(entry.updated.astimezone(tz))
+        fe.updated(entry_updated(entry).astimezone(tz))
         # summary before content, and never description(): it would overwrite the Atom content.
         fe.summary(html.escape(text.lede), type="html")
         fe.content(text.html, type="html")
         if text.authors:
-            fe.author([{"name": n} for n in text.authors])
-            fe.dc.dc_creator(list(text.authors))
+            # One name in one slot: sfeed shows the first of several authors, newsboat and feedparser the last.
+            fe.author({"name": text.byline})
+            fe.dc.dc_creator(text.byline)
         if text.section:
             fe.category(term=text.section)
     return fg
@@ -268,7 +262,7 @@ def _render_json(meta: FeedMeta, entries: tuple[Entry, ...]) -> bytes:
             "content_html": text.html,
             "summary": text.lede,
             "date_published": _rfc3339(entry.published, tz),
-            "date_modified": _rfc3339(entry.updated, tz),
+            "date_modified": _rfc3339(entry_updated(entry), tz),
         }
         if text.authors:
             record["authors"] = [{"name": n} for n in text.authors]

@@ -16,7 +16,7 @@ from feedsvc.clock import Clock
 from feedsvc.config import Settings
 from feedsvc.events import ItemPublished, ItemUpdated, ItemWithdrawn
 from feedsvc.paper import Paper
-from feedsvc.publish import FeedTiming, IndexView, Publisher, Site
+from feedsvc.publish import IndexView, Publisher, Site
 from feedsvc.store import Store
 
 log = logging.getLogger("feedsvc")
@@ -56,6 +56,8 @@ class Publication:
         self._stale.add(event.issue_date)
         if isinstance(event, ItemWithdrawn):
             self._withdrawn.add(event.item_id)
+        else:  # an item a later edition brings back keeps its id: its page stays
+            self._withdrawn.discard(event.item_id)
 
     def mark_stale(self, days: set[date]) -> None:
         self._stale.update(days)
@@ -106,6 +108,8 @@ class Publication:
                     self._stale.add(date.fromisoformat(day))
                 if event.name == ItemWithdrawn.__name__:
                     self._withdrawn.add(event.payload["item_id"])
+                elif event.name == ItemPublished.__name__:
+                    self._withdrawn.discard(event.payload["item_id"])
             after = events[-1].id
 
     def hand_over(self) -> list[date]:
@@ -174,13 +178,10 @@ class Publication:
     def _publish_feeds(self, now: datetime, sections: set[str]) -> None:
         """The main feeds first: they are what most readers (and drop-to-feed) wait for; then each section's."""
         withheld, limit = self.paper.withheld(), self.settings.feed_items
-        latest = self.store.entries(now, limit=1, withheld=withheld)
-        calendar = self.paper.calendar
-        timing = FeedTiming(calendar.ttl_minutes(latest[0].published if latest else None), calendar.skip_days())
-        self.publisher.publish_feeds(self.store.entries(now, limit=limit, withheld=withheld), timing)
+        self.publisher.publish_feeds(self.store.entries(now, limit=limit, withheld=withheld))
         for section in sorted(sections):
             entries = self.store.entries(now, limit=limit, withheld=withheld, section=section)
-            self.publisher.publish_feeds(entries, timing, section=section)
+            self.publisher.publish_feeds(entries, section=section)
 
     def refresh_index(self) -> None:
         """The index shows the calendar (next issue, a break): keep it current between publications."""

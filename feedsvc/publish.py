@@ -38,14 +38,6 @@ class Site:
 
 
 @dataclass(frozen=True)
-class FeedTiming:
-    """From the calendar; both come from the data so rebuilds stay byte-identical."""
-
-    ttl_minutes: int | None  # RSS <ttl>
-    skip_days: tuple[str, ...]  # English weekday names of regular non-publication days, Monday first
-
-
-@dataclass(frozen=True)
 class IndexView:
     """What index.html shows besides the feeds."""
 
@@ -104,7 +96,7 @@ class Publisher:
         """A stable, URL- and file-safe name for `section`: a short hash, the same in every process."""
         return hashlib.sha256(feeds.clean(section).encode("utf-8")).hexdigest()[:12]
 
-    def publish_feeds(self, entries: Sequence[Entry], timing: FeedTiming, section: str | None = None) -> list[Path]:
+    def publish_feeds(self, entries: Sequence[Entry], section: str | None = None) -> list[Path]:
         """RSS, Atom and JSON Feed of `entries` (newest first): the main feeds, or `section`'s."""
         site = self._site
         if section is None:
@@ -121,8 +113,6 @@ class Publisher:
             feed_url=site.url + folder,
             feed_id=feed_id,
             timezone=site.timezone,
-            ttl_minutes=timing.ttl_minutes,
-            skip_days=timing.skip_days,
         )
         rss, atom = feeds.render_xml(meta, entries)
         target = self._public / folder

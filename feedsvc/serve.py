@@ -17,6 +17,7 @@ import re
 import threading
 import time
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
@@ -42,7 +43,7 @@ class _ClientErrorsAtDebug(logging.Filter):
 _http_log = logging.getLogger(f"{__name__}.http")
 _http_log.addFilter(_ClientErrorsAtDebug())
 
-MaxAge = Callable[[], int]
+MaxAge = Callable[[datetime | None], int]  # the served file's Last-Modified → max-age
 Status = Callable[[], dict[str, Any]]
 
 _FEED_TYPES = {
@@ -139,7 +140,7 @@ def make_app(public: Path, *, max_age: MaxAge, status: Status) -> web.Applicatio
         # headers go on here, and only on answers worth caching: a 404 before the first publish must not stick.
         if not isinstance(response, web.FileResponse) or response.status not in _CACHED_STATUSES:
             return
-        seconds = max(0, int(max_age()))
+        seconds = max(0, int(max_age(response.last_modified)))
         now = int(time.time())
         headers = response.headers
         headers[hdrs.DATE] = _http_date(now)  # set here so Expires agrees with it to the second

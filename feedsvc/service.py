@@ -14,6 +14,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from feedsvc import freshness
 from feedsvc import status as status_view
 from feedsvc.clock import Clock
 from feedsvc.config import Settings
@@ -165,11 +166,18 @@ class Service:
         nxt = calendar.next_check(now)
         return releases, None if nxt is None else calendar.missing_check_at(nxt)
 
-    def max_age(self) -> int:
-        return self.paper.calendar.max_age(self.clock(), self.paper.dates.__contains__)
+    def max_age(self, last_modified: datetime | None) -> int:
+        """Cache lifetime of a served file with this Last-Modified, by the freshness rule."""
+        now = self.clock()
+        changed = freshness.changed_at(last_modified, now)
+        return freshness.max_age(self.paper.calendar, now, changed, self.paper.dates.__contains__)
 
     def status(self) -> dict[str, Any]:
-        return status_view.status(self.store, self.paper.calendar, self.clock())
+        now = self.clock()
+        info = status_view.status(self.store, self.paper.calendar, now)
+        changed = freshness.file_changed_at(self.settings.public / "rss.xml", now)
+        info["max_age_s"] = freshness.max_age(self.paper.calendar, now, changed, self.paper.dates.__contains__)
+        return info
 
     def close(self) -> None:
         with self._lock:

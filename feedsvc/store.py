@@ -300,6 +300,13 @@ def _apply_correction(db: sqlite3.Connection, issue: Issue, current: sqlite3.Row
                      " ORDER BY ordinal", (day,)).fetchall()
     matches = match_items([(row["ordinal"], row["title"]) for row in old],
                           [(item.ordinal, item.title) for item in issue.items])
+    # An item that a correction withdrew and a later edition brings back keeps the id readers already have.
+    gone = db.execute(f"SELECT {_ITEM_COLUMNS} FROM items WHERE issue_date = ? AND withdrawn = 1"
+                      " ORDER BY id", (day,)).fetchall()
+    unmatched = [n for n in range(len(issue.items)) if n not in matches]
+    returning = {unmatched[n]: o for n, o in match_items(
+        [(row["ordinal"], row["title"]) for row in gone],
+        [(issue.items[n].ordinal, issue.items[n].title) for n in unmatched]).items()}
     # Nobody has seen an unreleased edition, so it is published afresh at the (possibly new) release time.
     unreleased = datetime.fromisoformat(current["release_at"]) > now
     stamp = release_at.isoformat()
@@ -318,6 +325,14 @@ def _apply_correction(db: sqlite3.Connection, issue: Issue, current: sqlite3.Row
                         changed_at if differs else (stamp if unreleased else was["updated"]), was["id"]))
             if differs:
                 events.append(ItemUpdated(was["id"], issue.issue_date, item.title))
+        elif index in returning:
+            was = gone[returning[index]]
+            db.execute("UPDATE items SET withdrawn = 0, ordinal = ?, kind = ?, title = ?, section = ?, subheads = ?,"
+                       " paragraphs = ?, authors = ?, page = ?, subhead_at = ?, published = ?, updated = ?"
+                       " WHERE id = ?",
+                       (*_item_values(item, item.ordinal), stamp if unreleased else was["published"],
+                        stamp if unreleased else changed_at, was["id"]))
+            events.append(ItemPublished(was["id"], issue.issue_date, item.title))
         else:
             last_seq += 1
             new_id = item_id(issue.issue_date, last_seq)

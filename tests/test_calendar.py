@@ -65,10 +65,6 @@ def test_release_at_is_in_the_papers_zone(cal: Calendar) -> None:
     assert cal.release_at(date(2023, 10, 13)) == datetime(2023, 10, 12, 22, 0, tzinfo=ZoneInfo("UTC"))
 
 
-def test_skip_days_lists_regular_non_publication_days_monday_first(cal: Calendar) -> None:
-    assert cal.skip_days() == ("Tuesday", "Thursday", "Saturday", "Sunday")
-
-
 def test_current_break_during_the_suspension(cal: Calendar) -> None:
     assert cal.current_break(at(2023, 9, 28, 9)) == SEED_NOTICE
     assert cal.current_break(at(2023, 10, 12, 9)) is None  # next publication day 10-13 is not suspended
@@ -88,17 +84,8 @@ def test_next_check_is_release_plus_grace(cal: Calendar) -> None:
     assert cal.next_check(at(2023, 10, 13, 8, 0)) == date(2023, 10, 16)
 
 
-def test_ttl_reaches_the_resume_release_when_the_cap_allows() -> None:
-    cal = Calendar.build(
-        weekdays=MWF, release_time=time(6), tz=TZ, notices=[SEED_NOTICE], cache_cap=timedelta(days=30)
-    )
-    assert cal.ttl_minutes(at(2023, 9, 27, 6)) == 16 * 24 * 60
-
-
-def test_ttl_and_max_age_are_capped(cal: Calendar) -> None:
-    assert cal.ttl_minutes(at(2023, 9, 27, 6)) == 7 * 24 * 60
+def test_max_age_is_capped(cal: Calendar) -> None:
     assert cal.max_age(at(2023, 9, 28, 9), has_issue=lambda d: True) == 7 * 24 * 3600
-    assert cal.ttl_minutes(None) is None
 
 
 def test_max_age_points_at_the_next_release() -> None:

@@ -87,10 +87,11 @@ def test_a_bad_file_is_reported_and_feeds_keep_serving(daemon: Daemon, seed_byte
     assert (daemon.settings.inbox / "garbage.txt").exists()
 
 
-def test_cache_headers_point_at_the_next_release(daemon: Daemon, seed_bytes: bytes) -> None:
+def test_cache_headers_of_a_feed_that_just_changed_are_short(daemon: Daemon, seed_bytes: bytes) -> None:
+    """The freshness rule: a file that changed a moment ago is fresh for minutes, not until the next release."""
     (daemon.settings.inbox / "seed.txt").write_bytes(seed_bytes)
     wait_for(lambda: feedparser.parse(daemon.url + "rss.xml").entries)
     _, headers, _ = fetch(daemon.url + "rss.xml")
-    assert headers["Cache-Control"].endswith(f"max-age={7 * 24 * 3600}")
+    assert headers["Cache-Control"] == "public, max-age=300"
     assert headers["Content-Type"] == "application/rss+xml; charset=utf-8"
     assert "ETag" in headers and "Last-Modified" in headers and "Expires" in headers

@@ -10,7 +10,7 @@ import json
 import os
 import subprocess
 import sys
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
-from feedsvc.feeds import FeedMeta, clear_caches, ordered_skip_days, render_json, render_xml, text_of
+from feedsvc.feeds import FeedMeta, clear_caches, render_json, render_xml, text_of
 from feedsvc.model import Entry, Item, ItemKind
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -54,7 +54,7 @@ def make_entry(
 
 @pytest.fixture(name="meta")
 def _meta() -> FeedMeta:
-    """The main feed of a site served at 127.0.0.1:8080, with a TTL and two skip days."""
+    """The main feed of a site served at 127.0.0.1:8080."""
     return FeedMeta(
         title="示例日报",
         description="每期文章",
@@ -63,8 +63,6 @@ def _meta() -> FeedMeta:
         feed_url=SITE,
         feed_id="urn:feedsvc:feed",
         timezone=TZ,
-        ttl_minutes=1440,
-        skip_days=("Sunday", "Tuesday", "Thursday", "Saturday"),  # deliberately not Monday-first
     )
 
 
@@ -116,11 +114,12 @@ class TestRss:
         guids = etree.fromstring(rss).findall("channel/item/guid")
         assert [g.get("isPermaLink") for g in guids] == ["false", "false", "false"]
 
-    def test_name_only_authors_become_dc_creator(self, meta, entries):
-        """RSS <author> needs an e-mail, so without the dc extension the byline would vanish."""
+    def test_name_only_authors_become_one_joined_dc_creator(self, meta, entries):
+        """RSS <author> needs an e-mail, so without the dc extension the byline would vanish; of several
+        dc:creators sfeed shows the first and newsboat the last, so two authors are one joined byline."""
         rss, _ = render_xml(meta, entries)
         items = etree.fromstring(rss).findall("channel/item")
-        assert [c.text for c in items[1].findall("dc:creator", NS)] == ["章斐然", "王震"]
+        assert [c.text for c in items[1].findall("dc:creator", NS)] == ["章斐然、王震"]
         assert items[0].findall("dc:creator", NS) == []
         assert feedparser.parse(rss).entries[2].author == "孙红丽"
 
@@ -137,21 +136,17 @@ class TestRss:
         parsed = feedparser.parse(render_xml(meta, entries)[0])
         assert [[t.term for t in e.get("tags", [])] for e in parsed.entries] == [[], ["权威发布"], ["经济"]]
 
-    def test_ttl_and_skip_days_in_weekday_order(self, meta, entries):
-        """feedgen keeps skipDays in a set; its order would change with the hash seed."""
+    def test_no_ttl_and_no_skip_hints(self, meta, entries):
+        """Freshness is per request (Cache-Control, Expires); a static ttl or skip hint would be wrong."""
         channel = etree.fromstring(render_xml(meta, entries)[0]).find("channel")
-        assert channel.findtext("ttl") == "1440"
-        assert [d.text for d in channel.findall("skipDays/day")] == ["Tuesday", "Thursday", "Saturday", "Sunday"]
-
-    def test_no_ttl_and_no_skip_days_when_the_calendar_gives_none(self, meta, entries):
-        bare = FeedMeta(meta.title, meta.description, meta.language, SITE, SITE, meta.feed_id, TZ)
-        channel = etree.fromstring(render_xml(bare, entries)[0]).find("channel")
         assert channel.find("ttl") is None
         assert channel.find("skipDays") is None
+        assert channel.find("skipHours") is None
 
     def test_last_build_date_is_the_newest_update_not_the_clock(self, meta, entries):
         channel = etree.fromstring(render_xml(meta, entries)[0]).find("channel")
-        assert channel.findtext("lastBuildDate") == "Wed, 27 Sep 2023 09:00:00 +0800"
+        # Item -01 corrected at 09:00, plus its sequence number (1) in seconds.
+        assert channel.findtext("lastBuildDate") == "Wed, 27 Sep 2023 09:00:01 +0800"
 
 
 class TestAtom:
@@ -164,18 +159,18 @@ class TestAtom:
         assert [e.id for e in parsed.entries] == [
             "urn:feedsvc:item:2023-09-27-05", "urn:feedsvc:item:2023-09-27-01", "urn:feedsvc:item:2023-09-25-02"]
         article = parsed.entries[1]
-        assert [a.name for a in article.authors] == ["章斐然", "王震"]
+        assert [a.name for a in article.authors] == ["章斐然、王震"]
         assert article.content[0].type == "text/html"
         assert "<h3>数字经济蓬勃发展</h3>" in article.content[0].value
         assert article.summary == "党的二十大报告提出,提高城市规划水平。"
         assert article.link == "http://127.0.0.1:8080/items/2023-09-27-01.html"
-        assert datetime(*article.updated_parsed[:6], tzinfo=UTC) == shanghai(2023, 9, 27, 9)
+        assert datetime(*article.updated_parsed[:6], tzinfo=UTC) == shanghai(2023, 9, 27, 9) + timedelta(seconds=1)
         assert datetime(*article.published_parsed[:6], tzinfo=UTC) == shanghai(2023, 9, 27, 6)
         assert [t.term for t in article.tags] == ["权威发布"]
 
     def test_dates_carry_the_site_zone(self, meta, entries):
         root = etree.fromstring(render_xml(meta, entries)[1])
-        assert root.findtext("atom:updated", namespaces=NS) == "2023-09-27T09:00:00+08:00"
+        assert root.findtext("atom:updated", namespaces=NS) == "2023-09-27T09:00:01+08:00"
         first = root.find("atom:entry", NS)
         assert first.findtext("atom:published", namespaces=NS) == "2023-09-27T06:00:00+08:00"
 
@@ -209,7 +204,7 @@ class TestJsonFeed:
                             "<p>发展数字经济是战略选择。</p>",
             "summary": "党的二十大报告提出,提高城市规划水平。",
             "date_published": "2023-09-27T06:00:00+08:00",
-            "date_modified": "2023-09-27T09:00:00+08:00",
+            "date_modified": "2023-09-27T09:00:01+08:00",  # + its sequence number in seconds
             "authors": [{"name": "章斐然"}, {"name": "王震"}],
             "tags": ["权威发布"],
         }
@@ -235,7 +230,7 @@ class TestDeterminism:
         assert first == again
 
     def test_same_bytes_under_other_hash_seeds(self):
-        """skipDays and anything else set-shaped must not follow PYTHONHASHSEED; fresh processes prove it."""
+        """Nothing set-shaped may follow PYTHONHASHSEED; fresh processes prove it."""
         child = (
             "import hashlib, sys\n"
             "sys.path.insert(0, 'tests')\n"
@@ -269,8 +264,7 @@ class TestDeterminism:
 
 def build_inputs() -> tuple[FeedMeta, list[Entry]]:
     """The inputs of the cross-process test, rebuilt identically in the child process."""
-    meta = FeedMeta("示例日报", "每期文章", "zh-CN", SITE, SITE, "urn:feedsvc:feed", TZ, 60,
-                    ("Saturday", "Tuesday", "Sunday", "Thursday"))
+    meta = FeedMeta("示例日报", "每期文章", "zh-CN", SITE, SITE, "urn:feedsvc:feed", TZ)
     return meta, [
         make_entry(date(2023, 9, 27), 1, "标题一", section="权威发布", authors=("章斐然", "王震")),
         make_entry(date(2023, 9, 25), 2, "标题二", section="经济", authors=("孙红丽",)),
@@ -323,11 +317,6 @@ class TestText:
             assert not parsed.bozo
             assert parsed.entries[0].title == "(无标题)"
 
-    def test_skip_days_are_validated_and_ordered(self):
-        assert ordered_skip_days(["Sunday", "Monday", "Sunday"]) == ("Monday", "Sunday")
-        with pytest.raises(ValueError, match="weekday"):
-            ordered_skip_days(["sun"])
-
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
@@ -339,7 +328,7 @@ class TestText:
 )
 def test_any_text_gives_feeds_that_parse(title, paragraphs, subheads, authors, section):
     """Whatever the parser lets through, RSS and Atom stay well-formed and readable, and ids survive."""
-    meta = FeedMeta("示例日报", "每期文章", "zh-CN", SITE, SITE, "urn:feedsvc:feed", TZ, 60, ("Tuesday",))
+    meta = FeedMeta("示例日报", "每期文章", "zh-CN", SITE, SITE, "urn:feedsvc:feed", TZ)
     entry = make_entry(date(2023, 9, 27), 1, title, section=section, subheads=tuple(subheads),
                        paragraphs=tuple(paragraphs), authors=tuple(authors))
     rss, atom = render_xml(meta, [entry])

@@ -29,7 +29,7 @@ from feedsvc.config import Settings
 from feedsvc.errors import ParseError
 from feedsvc.model import Entry, Issue, Item, ItemKind
 from feedsvc.parse import parse_issue
-from feedsvc.publish import FeedTiming, Publisher, Site
+from feedsvc.publish import Publisher, Site
 from feedsvc.service import Service
 from feedsvc.wiring import open_service
 
@@ -89,7 +89,6 @@ def test_a_damaged_issue_is_parsed_or_rejected(edits: list[tuple[str, float, byt
 # --- (b) the publisher: arbitrary item text onto disk ---------------------------------------------------------
 
 SITE = Site("示例日报", "每期文章", "zh-CN", "http://127.0.0.1:8080/", TZ)
-TIMING = FeedTiming(1440, ("Tuesday", "Thursday"))
 
 item_texts = st.fixed_dictionaries({
     "title": st.text(max_size=40),
@@ -123,13 +122,13 @@ def test_any_item_text_gives_files_that_readers_parse(texts: list[dict]) -> None
     public = Path(tempfile.mkdtemp(prefix="feedsvc-fuzz-public-"))
     try:
         publisher = Publisher(public, SITE)
-        publisher.publish_feeds(entries, TIMING)
+        publisher.publish_feeds(entries)
         ids = [feeds.entry_urn(e.item.id) for e in entries]
         for name in ("rss.xml", "atom.xml"):
             assert [e.id for e in read_xml(public / name).entries] == ids
         for section in {e.item.section for e in entries if e.item.section}:
             mine = [e for e in entries if e.item.section == section]
-            publisher.publish_feeds(mine, TIMING, section=section)
+            publisher.publish_feeds(mine, section=section)
             folder = public / feeds.section_path(publisher.section_slug(section))
             for name in ("rss.xml", "atom.xml"):
                 assert [e.id for e in read_xml(folder / name).entries] == [feeds.entry_urn(e.item.id) for e in mine]

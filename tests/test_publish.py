@@ -18,11 +18,10 @@ import pytest
 from feedsvc.atomic import write_atomic
 from feedsvc.feeds import clear_caches
 from feedsvc.model import Entry, Item, ItemKind
-from feedsvc.publish import FeedTiming, IndexView, Publisher, Site
+from feedsvc.publish import IndexView, Publisher, Site
 
 TZ = ZoneInfo("Asia/Shanghai")
 SITE = Site("示例日报", "每期文章", "zh-CN", "http://127.0.0.1:8080/", TZ)
-TIMING = FeedTiming(ttl_minutes=60, skip_days=("Tuesday", "Thursday", "Saturday", "Sunday"))
 FEED_FILES = ["atom.xml", "atom.xml.gz", "feed.json", "feed.json.gz", "rss.xml", "rss.xml.gz"]
 
 
@@ -61,7 +60,7 @@ def temp_files(root: Path) -> list[Path]:
 
 class TestFeeds:
     def test_writes_three_feeds_with_gzip_siblings(self, publisher, public, entries):
-        written = publisher.publish_feeds(entries, TIMING)
+        written = publisher.publish_feeds(entries)
         assert names(written, public) == FEED_FILES
         for name in ("rss.xml", "atom.xml", "feed.json"):
             assert gzip.decompress((public / f"{name}.gz").read_bytes()) == (public / name).read_bytes()
@@ -71,20 +70,20 @@ class TestFeeds:
 
     def test_rebuild_of_unchanged_data_writes_nothing_and_keeps_mtimes(self, publisher, public, entries):
         """An untouched file keeps its mtime, hence the server's ETag and Last-Modified: readers get 304."""
-        publisher.publish_feeds(entries, TIMING)
+        publisher.publish_feeds(entries)
         before = {p: p.stat().st_mtime_ns for p in public.iterdir()}
         snapshot = {p: p.read_bytes() for p in public.iterdir()}
         clear_caches()  # a real second build, as after a restart
-        assert Publisher(public, SITE).publish_feeds(list(entries), TIMING) == []
+        assert Publisher(public, SITE).publish_feeds(list(entries)) == []
         assert {p: p.stat().st_mtime_ns for p in public.iterdir()} == before
         assert {p: p.read_bytes() for p in public.iterdir()} == snapshot
 
     def test_a_new_item_rewrites_only_the_feeds(self, publisher, public, entries):
-        publisher.publish_feeds(entries, TIMING)
+        publisher.publish_feeds(entries)
         publisher.publish_item(entries[0])
         page = public / "items" / "2023-09-27-02.html"
         mtime = page.stat().st_mtime_ns
-        written = publisher.publish_feeds([entry(3, "七部门: 电子产品升级换代潜力巨大"), *entries], TIMING)
+        written = publisher.publish_feeds([entry(3, "七部门: 电子产品升级换代潜力巨大"), *entries])
         assert names(written, public) == FEED_FILES
         assert publisher.publish_item(entries[0]) == []
         assert page.stat().st_mtime_ns == mtime
@@ -92,7 +91,7 @@ class TestFeeds:
     def test_section_feed_lives_in_its_own_folder_with_its_own_title_id_and_self_link(self, publisher, public):
         economy = [entry(2, "零售总额增长", "经济")]
         slug = publisher.section_slug("经济")
-        written = publisher.publish_feeds(economy, TIMING, section="经济")
+        written = publisher.publish_feeds(economy, section="经济")
         assert names(written, public) == [f"sections/{slug}/{name}" for name in FEED_FILES]
         atom = feedparser.parse((public / "sections" / slug / "atom.xml").read_bytes())
         assert not atom.bozo
@@ -105,15 +104,15 @@ class TestFeeds:
 
     def test_empty_store_gives_valid_empty_feeds(self, publisher, public):
         """Readers can subscribe before the first issue arrives."""
-        publisher.publish_feeds([], FeedTiming(None, ()))
+        publisher.publish_feeds([])
         for name in ("rss.xml", "atom.xml"):
             parsed = feedparser.parse((public / name).read_bytes())
             assert not parsed.bozo
             assert parsed.entries == []
-        assert publisher.publish_feeds([], FeedTiming(None, ())) == []
+        assert publisher.publish_feeds([]) == []
 
     def test_feed_item_links_resolve_to_written_pages(self, publisher, public, entries):
-        publisher.publish_feeds(entries, TIMING)
+        publisher.publish_feeds(entries)
         for e in entries:
             publisher.publish_item(e)
         for link in (e.link for e in feedparser.parse((public / "atom.xml").read_bytes()).entries):
@@ -155,7 +154,7 @@ class TestPages:
 
 class TestAtomicity:
     def test_files_are_world_readable_and_no_temp_file_is_left(self, publisher, public, entries):
-        publisher.publish_feeds(entries, TIMING)
+        publisher.publish_feeds(entries)
         publisher.publish_item(entries[0])
         for path in public.rglob("*"):
             if path.is_file():
@@ -180,7 +179,7 @@ class TestAtomicity:
     def test_gzip_sibling_is_never_older_than_the_plain_feed(self, publisher, public, entries, monkeypatch):
         """If the plain write fails after the .gz one, gzip clients already see the new feed and the next
         publish repairs the plain file."""
-        publisher.publish_feeds(entries, TIMING)
+        publisher.publish_feeds(entries)
         old_rss = (public / "rss.xml").read_bytes()
         real_replace = os.replace
         calls = []
@@ -194,19 +193,19 @@ class TestAtomicity:
         newer = [entry(3, "新的一条"), *entries]
         monkeypatch.setattr(os, "replace", fail_second)
         with pytest.raises(OSError):
-            publisher.publish_feeds(newer, TIMING)
+            publisher.publish_feeds(newer)
         monkeypatch.undo()
         assert calls == ["rss.xml.gz", "rss.xml"]
         assert (public / "rss.xml").read_bytes() == old_rss
         assert b"\xe6\x96\xb0\xe7\x9a\x84" in gzip.decompress((public / "rss.xml.gz").read_bytes())  # "新的"
         assert temp_files(public) == []
-        repaired = publisher.publish_feeds(newer, TIMING)
+        repaired = publisher.publish_feeds(newer)
         assert names(repaired, public) == ["atom.xml", "atom.xml.gz", "feed.json", "feed.json.gz", "rss.xml"]
 
     def test_a_stale_gzip_sibling_is_repaired_even_when_the_plain_file_is_current(self, publisher, public, entries):
-        publisher.publish_feeds(entries, TIMING)
+        publisher.publish_feeds(entries)
         (public / "rss.xml.gz").write_bytes(gzip.compress(b"stale"))
-        assert names(publisher.publish_feeds(entries, TIMING), public) == ["rss.xml.gz"]
+        assert names(publisher.publish_feeds(entries), public) == ["rss.xml.gz"]
 
     def test_temp_files_of_a_killed_process_are_swept_at_start(self, public):
         """Old leftovers go; a fresh temp file may be another process's write in flight and stays."""

@@ -106,6 +106,20 @@ def test_sfeed_sees_what_feedparser_sees(daemon: Daemon, name: str) -> None:
     assert all(r[3] and r[4] == "html" for r in rows), "every item carries its full text as HTML"
 
 
+@pytest.mark.parametrize("name", ["rss.xml", "atom.xml"])
+def test_both_authors_are_seen_by_sfeed_newsboat_and_feedparser(daemon: Daemon, tmp_path: Path, name: str) -> None:
+    """The seed's first article is by 章斐然 and 王震; readers with one author slot must show both."""
+    byline = "章斐然、王震"
+    title = "打造数字时代城市核心竞争力 192城沪上共话"
+    data = fetch(daemon.url + name)
+    assert next(e for e in feedparser.parse(data).entries if e.title == title).author == byline
+    out = subprocess.run([need("sfeed")], input=data, capture_output=True, check=True, timeout=30).stdout.decode()
+    assert {r[1]: r[6] for r in (line.split("\t") for line in out.splitlines())}[title] == byline
+    reader = Newsboat(need("newsboat"), tmp_path / "newsboat", daemon.url + name)
+    reader.reload()
+    assert reader.authors()[title] == byline
+
+
 # --- newsboat --------------------------------------------------------------------------------------------------
 
 
@@ -199,6 +213,11 @@ class Newsboat:
         with sqlite3.connect(self.cache) as db:
             return db.execute("SELECT guid, title, url FROM rss_item WHERE feedurl = ? AND deleted = 0",
                               (self.url,)).fetchall()
+
+    def authors(self) -> dict[str, str]:
+        with sqlite3.connect(self.cache) as db:
+            return dict(db.execute("SELECT title, author FROM rss_item WHERE feedurl = ? AND deleted = 0",
+                                   (self.url,)).fetchall())
 
     def validators(self) -> tuple[str, int]:
         with sqlite3.connect(self.cache) as db:

@@ -11,7 +11,7 @@ import os
 import socket
 import threading
 import time
-from datetime import date
+from datetime import UTC, date, datetime
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 
@@ -48,9 +48,11 @@ class Knobs:
         self.status: dict = {"issue_count": 1, "last_issue": date(2023, 9, 28), "missing": []}
         self.fail_status = False
         self.max_age_calls = 0
+        self.last_modified: list[datetime | None] = []  # what each call was given
 
-    def get_max_age(self) -> int:
+    def get_max_age(self, last_modified: datetime | None) -> int:
         self.max_age_calls += 1
+        self.last_modified.append(last_modified)
         return self.max_ages.pop(0) if self.max_ages else self.max_age
 
     def get_status(self) -> dict:
@@ -241,6 +243,20 @@ class TestCaching:
         first = get(server.port, "/rss.xml")[1]["Cache-Control"]
         second = get(server.port, "/rss.xml")[1]["Cache-Control"]
         assert (first, second) == ("public, max-age=60", "public, max-age=86400")
+
+    @pytest.mark.parametrize("conditional", [False, True])
+    def test_max_age_is_asked_about_the_served_files_last_modified(self, server, knobs, public, conditional):
+        """The freshness rule depends on how long the file has been quiet: it gets the file's Last-Modified."""
+        mtime = 1_695_772_800  # 2023-09-27 00:00 UTC
+        for name in ("rss.xml", "rss.xml.gz"):
+            if (public / name).exists():
+                os.utime(public / name, (mtime, mtime))
+        headers = {"If-None-Match": get(server.port, "/rss.xml")[1]["ETag"]} if conditional else {}
+        knobs.last_modified.clear()
+        status, got, _ = get(server.port, "/rss.xml", headers=headers)
+        assert status == (304 if conditional else 200)
+        assert knobs.last_modified == [datetime.fromtimestamp(mtime, UTC)]
+        assert parsedate_to_datetime(got["Last-Modified"]) == knobs.last_modified[0]
 
     @pytest.mark.parametrize("conditional", [False, True])
     def test_expires_is_date_plus_max_age(self, server, knobs, conditional):

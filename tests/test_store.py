@@ -219,6 +219,16 @@ class TestCorrectedEdition:
         assert ItemPublished("2023-09-27-04", D2, "完全不同的新标题") in events
         assert [e.item.id for e in store.issue_entries(D2)] == ["2023-09-27-01", "2023-09-27-02", "2023-09-27-04"]
 
+    def test_an_item_that_returns_keeps_its_withdrawn_id(self, store: Store):
+        """Readers already hold the story under its id; a new one beside it would show it twice."""
+        put(store, make_issue(D2, ["甲", "乙", "丙"]), mtime=1.0)
+        put(store, make_issue(D2, ["甲", "丙"]), mtime=2.0)
+        events = put(store, make_issue(D2, ["甲", "乙", "丙"], body="改"), mtime=3.0)
+        assert ItemPublished("2023-09-27-02", D2, "乙") in events
+        assert [(e.item.id, e.item.ordinal, e.item.title) for e in store.issue_entries(D2)] == [
+            ("2023-09-27-01", 1, "甲"), ("2023-09-27-02", 2, "乙"), ("2023-09-27-03", 3, "丙")]
+        assert store.entry("2023-09-27-02") is not None
+
     def test_correction_before_release_is_published_afresh(self, store: Store):
         put(store, make_issue(D3, ["甲"]), mtime=1.0, now=datetime(2023, 9, 26, 9, tzinfo=TZ))
         events = put(store, make_issue(D3, ["甲"], body="改"), mtime=2.0, now=datetime(2023, 9, 26, 10, tzinfo=TZ))
