@@ -22,8 +22,8 @@ from conftest import ManualClock, fetch, issue_text, wait_for
 from lxml import etree
 
 from feedsvc.config import Settings
-from feedsvc.daemon import Daemon
 from feedsvc.service import Service
+from feedsvc.wiring import Daemon, open_service
 
 TZ = ZoneInfo("Asia/Shanghai")
 SEED_DATE = date(2023, 9, 27)
@@ -43,7 +43,7 @@ def _clock() -> ManualClock:
 
 @pytest.fixture(name="service")
 def _service(settings: Settings, clock: ManualClock) -> Iterator[Service]:
-    service = Service(settings, clock)
+    service = open_service(settings, clock)
     yield service
     service.close()
 
@@ -68,7 +68,7 @@ def test_skip_hints_never_name_the_gmt_day_or_hour_of_a_release(tmp_path: Path, 
     """The RSS profile reads skipDays/skipHours in GMT: 06:00+08:00 on Monday is Sunday 22:00 GMT."""
     settings = Settings(inbox=tmp_path, data=tmp_path / "data", base_url="http://feeds.example/",
                         weekdays=weekdays, release_time=release)
-    service = Service(settings, ManualClock(datetime(2023, 9, 28, 9, tzinfo=TZ)))
+    service = open_service(settings, ManualClock(datetime(2023, 9, 28, 9, tzinfo=TZ)))
     try:
         service.ingest(drop(settings, "seed.txt", seed_bytes, 1_000))
         rss = channel(settings)
@@ -77,8 +77,8 @@ def test_skip_hints_never_name_the_gmt_day_or_hour_of_a_release(tmp_path: Path, 
         start = date(2023, 10, 16)
         for n in range(14):
             day = start + timedelta(days=n)
-            if service.calendar.is_expected(day):
-                at = service.calendar.release_at(day).astimezone(UTC)
+            if service.paper.calendar.is_expected(day):
+                at = service.paper.calendar.release_at(day).astimezone(UTC)
                 assert at.strftime("%A") not in skipped_days, f"{day}: released on a skipped GMT day"
                 assert at.hour not in skipped_hours, f"{day}: released in a skipped GMT hour"
     finally:
