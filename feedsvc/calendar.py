@@ -1,19 +1,26 @@
 """The paper's publication calendar: the one place that does date arithmetic on publication days.
 
-It knows the regular weekdays, the release time in the paper's zone and every declared suspension, and answers:
-is this date expected, why not, when is the next issue due, how long may a reader cache the feed.
+Time is instants: every question takes an aware `now`, works on UTC instants and uses the paper's zone only to
+name days and release times (two datetimes sharing one ZoneInfo compare and subtract as wall times, which is
+wrong across a DST change). Expected dates are the weekday pattern, plus announced resume dates and issues on
+hand on other days, minus the dates suspended by the schedule in force (feedsvc/schedule.py). Release times are
+derived from the settings on every question, never stored.
+
+The API the rest of the service uses: `next_release(now)` (the next expected release instant),
+`releases_between(start, end)` (expected release instants in a window), `is_expected(day)`, `hold_reason(day)`,
+`max_age(now, is_public)` and `overdue(now, has_issue)`.
 """
 
 from __future__ import annotations
 
-from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from functools import cached_property
 from zoneinfo import ZoneInfo
 
 from feedsvc.model import Suspension
+from feedsvc.schedule import Effect, Schedule, fold, label
 
 # Beyond this, a date question has no answer worth waiting for (a paper with every day suspended).
 _HORIZON = timedelta(days=800)
@@ -21,39 +28,11 @@ _HORIZON = timedelta(days=800)
 _OVERDUE_WINDOW = timedelta(hours=24)
 
 
-def _span(s: Suspension) -> tuple[date, date]:
-    """The period a notice speaks about: its first suspended date to its resume date (or last suspended date)."""
-    last = max(s.dates)
-    return min(s.dates), max(last, s.resume) if s.resume else last
-
-
-def effective_suspensions(notices: Iterable[Suspension], configured: Iterable[Suspension] = ()) -> list[Suspension]:
-    """Notices in force: a later notice replaces every earlier one whose period overlaps its own.
-
-    Configured suspensions come from the operator and are never replaced.
-    """
-    dated = sorted((s for s in notices if s.dates), key=lambda s: (s.notice_date or date.min))
-    # The kept periods never overlap (each newcomer evicts all it overlaps), so one order by start is also the
-    # order by end, and the periods a newcomer overlaps are one slice found by bisection: O(n log n), not O(n²).
-    starts: list[date] = []
-    ends: list[date] = []
-    kept: list[Suspension] = []
-    for notice in dated:
-        start, end = _span(notice)
-        lo, hi = bisect_left(ends, start), bisect_right(starts, end)
-        del starts[lo:hi], ends[lo:hi], kept[lo:hi]
-        starts.insert(lo, start)
-        ends.insert(lo, end)
-        kept.insert(lo, notice)
-    kept.sort(key=lambda s: s.notice_date or date.min)  # stable: notice order, as before
-    return [*kept, *(s for s in configured if s.dates)]
-
-
-def notice_label(s: Suspension) -> str:
-    """How a reason names its notice: `休刊通知 of 2023-09-27`, or the configured notice text."""
-    if s.notice_date is None:
-        return f"configured suspension {s.notice}".strip()
-    return f"休刊通知 of {s.notice_date.isoformat()}"
+def utc(moment: datetime) -> datetime:
+    """`moment` as a UTC instant; a naive time has no place in the calendar."""
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValueError(f"{moment.isoformat()} has no UTC offset; the calendar needs aware times")
+    return moment.astimezone(UTC)
 
 
 @dataclass(frozen=True)
@@ -61,7 +40,8 @@ class Calendar:
     weekdays: frozenset[int]  # 0 = Monday
     release_time: time
     tz: ZoneInfo
-    suspensions: tuple[Suspension, ...] = ()
+    notices: tuple[Suspension, ...] = ()  # every notice in force and the configured suspensions, any order
+    on_hand: frozenset[date] = frozenset()  # issue dates in the store off the weekday pattern: expected too
     grace: timedelta = timedelta(hours=2)
     cache_cap: timedelta = timedelta(days=7)
     overdue_max_age: int = 300
@@ -75,57 +55,61 @@ class Calendar:
         tz: ZoneInfo,
         notices: Iterable[Suspension] = (),
         configured: Iterable[Suspension] = (),
+        on_hand: Iterable[date] = (),
         grace: timedelta = timedelta(hours=2),
         cache_cap: timedelta = timedelta(days=7),
         overdue_max_age: int = 300,
     ) -> Calendar:
-        return cls(
-            frozenset(weekdays), release_time, tz, tuple(effective_suspensions(notices, configured)),
-            grace, cache_cap, overdue_max_age,
-        )
-
-    # --- dates -------------------------------------------------------------------------------------------
-
-    def today(self, now: datetime) -> date:
-        return now.astimezone(self.tz).date()
-
-    def is_publication_day(self, day: date) -> bool:
-        return day.weekday() in self.weekdays
+        days = frozenset(weekdays)
+        extra = frozenset(d for d in on_hand if d.weekday() not in days)
+        return cls(days, release_time, tz, (*notices, *configured), extra, grace, cache_cap, overdue_max_age)
 
     @cached_property
-    def _by_day(self) -> dict[date, Suspension]:
-        by_day: dict[date, Suspension] = {}
-        for s in self.suspensions:
-            for day in s.dates:
-                held = by_day.get(day)
-                if held is None or (s.notice_date or date.min) > (held.notice_date or date.min):
-                    by_day[day] = s
-        return by_day
+    def schedule(self) -> Schedule:
+        return fold(self.notices, self.weekdays)
+
+    @property
+    def effects(self) -> tuple[Effect, ...]:
+        """Each notice with what it decided and its warnings, in the order they were applied."""
+        return self.schedule.effects
+
+    # --- days --------------------------------------------------------------------------------------------
+
+    def today(self, now: datetime) -> date:
+        return utc(now).astimezone(self.tz).date()
+
+    def is_publication_day(self, day: date) -> bool:
+        """A day of the regular weekday pattern."""
+        return day.weekday() in self.weekdays
 
     def suspension_for(self, day: date) -> Suspension | None:
-        """The notice in force that declares `day` suspended (the latest one, if several do)."""
-        return self._by_day.get(day)
+        """The notice in force that suspends `day` (the last one to name it), if any."""
+        state = self.schedule.days.get(day)
+        return self.schedule.effects[state[1]].notice if state is not None and state[0] else None
+
+    def is_announced(self, day: date) -> bool:
+        """A resume date in force or an issue on hand: expected even off the weekday pattern."""
+        return day in self.schedule.announced or day in self.on_hand
 
     def is_expected(self, day: date) -> bool:
-        return self.is_publication_day(day) and self.suspension_for(day) is None
+        state = self.schedule.days.get(day)
+        if state is not None and state[0]:
+            return False
+        return self.is_publication_day(day) or self.is_announced(day)
 
     def suspended_dates(self) -> frozenset[date]:
         return self._suspended_dates
 
     @cached_property
     def _suspended_dates(self) -> frozenset[date]:
-        return frozenset(self._by_day)
+        return frozenset(day for day, (suspended, _) in self.schedule.days.items() if suspended)
 
     def hold_reason(self, day: date) -> str | None:
         """Why an issue of `day` must not be published, or None if it may."""
         notice = self.suspension_for(day)
         if notice is None:
             return None
-        return f"{day.isoformat()} is a declared suspension date ({notice_label(notice)})"
-
-    def release_at(self, day: date) -> datetime:
-        """When the issue of `day` appears in the feeds: its date at release time, in the paper's zone."""
-        return datetime.combine(day, self.release_time, tzinfo=self.tz)
+        return f"{day.isoformat()} is a declared suspension date ({label(notice)})"
 
     def expected_dates(self, start: date, *, step: int = 1) -> Iterator[date]:
         """Expected publication dates from `start` (inclusive), forwards (step 1) or backwards (step -1)."""
@@ -135,64 +119,111 @@ class Calendar:
                 yield day
             day += timedelta(days=step)
 
+    # --- instants ----------------------------------------------------------------------------------------
+
+    def release_at(self, day: date) -> datetime:
+        """The UTC instant at which the issue of `day` appears: its date at release time in the paper's zone.
+
+        A release time inside a DST gap (02:30 on a spring-forward day) is read with the offset before the
+        change (PEP 495, fold=0), so it falls one hour later on the new wall clock; an ambiguous one, the first time.
+        """
+        return datetime.combine(day, self.release_time, tzinfo=self.tz).astimezone(UTC)
+
+    def release_local(self, day: date) -> datetime:
+        """release_at in the paper's zone, for people and for the feeds' dates."""
+        return self.release_at(day).astimezone(self.tz)
+
     def next_expected(self, now: datetime) -> date | None:
-        """The first expected issue whose release time is still ahead of `now`."""
-        return next((d for d in self.expected_dates(self.today(now)) if self.release_at(d) > now), None)
+        """The first expected issue whose release instant is still ahead of `now`."""
+        n = utc(now)
+        start = self.today(n) - timedelta(days=1)  # a release time late in the day may be before today
+        return next((d for d in self.expected_dates(start) if self.release_at(d) > n), None)
+
+    def next_release(self, now: datetime) -> datetime | None:
+        """The next expected release instant (UTC) after `now`."""
+        day = self.next_expected(now)
+        return None if day is None else self.release_at(day)
+
+    def releases_between(self, start: datetime, end: datetime) -> list[datetime]:
+        """Expected release instants (UTC) in [start, end)."""
+        s, e = utc(start), utc(end)
+        out: list[datetime] = []
+        for day in self.expected_dates(self.today(s) - timedelta(days=1)):
+            at = self.release_at(day)
+            if at >= e:
+                break
+            if at >= s:
+                out.append(at)
+        return out
 
     def last_expected(self, now: datetime) -> date | None:
-        """The most recent expected issue whose release time has passed."""
-        return next((d for d in self.expected_dates(self.today(now), step=-1) if self.release_at(d) <= now), None)
+        """The most recent expected issue whose release instant has passed."""
+        n = utc(now)
+        return next((d for d in self.expected_dates(self.today(n) + timedelta(days=1), step=-1)
+                     if self.release_at(d) <= n), None)
 
     def missing_check_at(self, day: date) -> datetime:
         return self.release_at(day) + self.grace
 
     def last_checkable(self, now: datetime) -> date | None:
         """The most recent expected date whose missing-issue check time has passed."""
-        return next(
-            (d for d in self.expected_dates(self.today(now), step=-1) if self.missing_check_at(d) <= now), None
-        )
+        n = utc(now)
+        return next((d for d in self.expected_dates(self.today(n) + timedelta(days=1), step=-1)
+                     if self.missing_check_at(d) <= n), None)
+
+    def checkable_between(self, since: datetime, now: datetime) -> list[date]:
+        """Every expected date released at or after `since` whose missing-issue check time has passed, oldest first."""
+        s, n = utc(since), utc(now)
+        out: list[date] = []
+        for day in self.expected_dates(self.today(s) - timedelta(days=1)):
+            if self.missing_check_at(day) > n:
+                break
+            if self.release_at(day) >= s:
+                out.append(day)
+        return out
 
     def next_check(self, now: datetime) -> date | None:
         """The next expected date whose missing-issue check is still ahead of `now`."""
-        start = self.today(now - self.grace)
-        return next((d for d in self.expected_dates(start) if self.missing_check_at(d) > now), None)
-
-    def current_break(self, now: datetime) -> Suspension | None:
-        """The declared suspension the paper is in: its next regular publication day is suspended."""
-        day = self.today(now)
-        if self.release_at(day) <= now:
-            day += timedelta(days=1)
-        for _ in range(7):
-            if self.is_publication_day(day):
-                return self.suspension_for(day)
-            day += timedelta(days=1)
-        return None
+        n = utc(now)
+        start = self.today(n - self.grace) - timedelta(days=1)
+        return next((d for d in self.expected_dates(start) if self.missing_check_at(d) > n), None)
 
     def break_until(self, now: datetime) -> tuple[date | None, str] | None:
-        """During a declared break: when the paper resumes (its notice's date, else the next expected issue)
-        and which notice declared it; None when the paper is not on a declared break."""
-        notice = self.current_break(now)
-        if notice is None:
-            return None
-        return notice.resume or self.next_expected(now), notice_label(notice)
+        """During a declared break (the next regular publication day is suspended): the date the paper appears
+        next under the schedule in force, and the notice that suspends that day. None when not on a break."""
+        n = utc(now)
+        day = self.today(n)
+        if self.release_at(day) <= n:
+            day += timedelta(days=1)
+        for _ in range(7):
+            if self.is_publication_day(day) or self.is_announced(day):
+                notice = self.suspension_for(day)
+                return None if notice is None else (self.next_expected(n), label(notice))
+            day += timedelta(days=1)
+        return None
 
     # --- caching hints ------------------------------------------------------------------------------------
 
     def _until_next_release(self, moment: datetime) -> timedelta:
-        nxt = self.next_expected(moment)
+        nxt = self.next_release(moment)
         if nxt is None:
             return self.cache_cap
-        return min(self.release_at(nxt) - moment, self.cache_cap)
+        return min(nxt - utc(moment), self.cache_cap)
 
     def overdue(self, now: datetime, has_issue: Callable[[date], bool]) -> date | None:
         """The expected issue that is late at `now` (released less than a day ago, not arrived), if any."""
-        last = self.last_expected(now)
-        if last is None or now - self.release_at(last) >= _OVERDUE_WINDOW or has_issue(last):
+        n = utc(now)
+        last = self.last_expected(n)
+        if last is None or n - self.release_at(last) >= _OVERDUE_WINDOW or has_issue(last):
             return None
         return last
 
-    def max_age(self, now: datetime, has_issue: Callable[[date], bool]) -> int:
-        """Cache-Control max-age at `now`: until the next expected release (capped), short while an issue is late."""
-        if self.overdue(now, has_issue) is not None:
-            return self.overdue_max_age
-        return max(0, int(self._until_next_release(now).total_seconds()))
+    def max_age(self, now: datetime, is_public: Callable[[date], bool]) -> int:
+        """Cache-Control max-age at `now`: until the next expected release (capped), and short while the last
+        expected issue is not public yet, whether it is late or merely not published yet: a feed that does not
+        hold the release never advertises the next period's lifetime."""
+        n = utc(now)
+        until = max(0, int(self._until_next_release(n).total_seconds()))
+        if self.overdue(n, is_public) is not None:
+            return min(self.overdue_max_age, until)
+        return until

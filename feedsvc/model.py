@@ -24,14 +24,25 @@ def item_id(issue_date: date, ordinal: int) -> str:
 
 @dataclass(frozen=True)
 class Suspension:
-    """Dates on which the paper declares it will not appear (休刊通知)."""
+    """One notice (休刊通知) as a decision about the dates it names, or a `[[suspension]]` of the configuration.
 
-    dates: tuple[date, ...]
+    It says only what the text says: dates listed as suspended, ranges as printed (the calendar expands them over
+    the weekdays in force when it is asked), dates given back to normal publication and the resume date. How it
+    combines with earlier notices is the calendar's business (feedsvc/schedule.py).
+    """
+
+    dates: tuple[date, ...]  # suspended dates named one by one
     resume: date | None
     declared_count: int | None
     notice: str
-    # The date the notice was signed or published; it anchors year-less dates.
+    # The date the notice was signed or published.
     notice_date: date | None = None
+    ranges: tuple[tuple[date, date], ...] = ()  # 10月1日至7日: (first, last), both inclusive
+    restored: tuple[date, ...] = ()  # given back to normal publication: 不休刊, 休刊取消, 改为正常出版
+    resume_moved_from: date | None = None  # 原定于10月13日恢复出版调整为10月9日: the resume date it replaces
+    warnings: tuple[str, ...] = ()  # what the reader found odd in the text (a printed weekday that does not fit)
+    issue_date: date | None = None  # the issue that printed it; None for a configured suspension
+    edition: int = 0  # the edition of that issue (the store knows it; it orders notices of one date)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -40,7 +51,32 @@ class Suspension:
             "declared_count": self.declared_count,
             "notice": self.notice,
             "notice_date": self.notice_date.isoformat() if self.notice_date else None,
+            "ranges": [[a.isoformat(), b.isoformat()] for a, b in self.ranges],
+            "restored": [d.isoformat() for d in self.restored],
+            "resume_moved_from": self.resume_moved_from.isoformat() if self.resume_moved_from else None,
+            "warnings": list(self.warnings),
+            "issue_date": self.issue_date.isoformat() if self.issue_date else None,
         }
+
+    @classmethod
+    def from_dict(cls, body: dict[str, Any]) -> Suspension:
+        """The inverse of to_dict; bodies stored before ranges existed hold only `dates` (already expanded)."""
+
+        def day(value: Any) -> date | None:
+            return date.fromisoformat(value) if value else None
+
+        return cls(
+            dates=tuple(date.fromisoformat(x) for x in body.get("dates", ())),
+            resume=day(body.get("resume")),
+            declared_count=body.get("declared_count"),
+            notice=body.get("notice", ""),
+            notice_date=day(body.get("notice_date")),
+            ranges=tuple((date.fromisoformat(a), date.fromisoformat(b)) for a, b in body.get("ranges", ())),
+            restored=tuple(date.fromisoformat(x) for x in body.get("restored", ())),
+            resume_moved_from=day(body.get("resume_moved_from")),
+            warnings=tuple(body.get("warnings", ())),
+            issue_date=day(body.get("issue_date")),
+        )
 
 
 @dataclass(frozen=True)

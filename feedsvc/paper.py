@@ -17,14 +17,14 @@ class Paper:
     def __init__(self, settings: Settings, store: Store) -> None:
         self.settings = settings
         self.store = store
-        self.calendar = self._build_calendar()
         self.dates = {r.issue_date for r in store.issues()}
+        self.calendar = self._build_calendar()
 
     def _build_calendar(self) -> Calendar:
         s = self.settings
         return Calendar.build(
             weekdays=s.weekdays, release_time=s.release_time, tz=s.timezone,
-            notices=self.store.suspensions(), configured=s.suspensions,
+            notices=self.store.suspensions(), configured=s.suspensions, on_hand=self.dates,
             grace=timedelta(minutes=s.missing_grace_minutes), cache_cap=timedelta(days=s.max_age_cap_days),
             overdue_max_age=s.overdue_max_age_seconds,
         )

@@ -6,6 +6,7 @@ from datetime import date, datetime
 from typing import Any
 
 from feedsvc.calendar import Calendar
+from feedsvc.schedule import Effect, label
 from feedsvc.store import Store
 
 
@@ -23,6 +24,22 @@ def held(store: Store, calendar: Calendar, now: datetime) -> list[dict[str, Any]
     return [waiting[d] for d in sorted(waiting)]
 
 
+def notice_view(effect: Effect, calendar: Calendar) -> dict[str, Any]:
+    """One notice of the history: the issues it suspends and the days it says the paper appears (read against
+    the weekdays in force now), and what looked wrong."""
+    n = effect.notice
+    issues = [d for d in effect.suspended if calendar.is_publication_day(d) or calendar.is_announced(d)]
+    return {
+        "notice": label(n),
+        "issue_date": n.issue_date.isoformat() if n.issue_date else None,
+        "edition": n.edition,
+        "suspends": [d.isoformat() for d in issues],
+        "publishes": [d.isoformat() for d in effect.published],
+        "resume": effect.resume.isoformat() if effect.resume else None,
+        "warnings": list(effect.warnings),
+    }
+
+
 def status(store: Store, calendar: Calendar, now: datetime) -> dict[str, Any]:
     # The latest issue that has come out: a future one waiting for its release time is listed under "held".
     latest = next((r for r in store.issues(limit=10) if r.release_at <= now), None)
@@ -37,7 +54,7 @@ def status(store: Store, calendar: Calendar, now: datetime) -> dict[str, Any]:
         "overdue": overdue.isoformat() if overdue else None,
         "on_break_until": resume.isoformat() if resume else None,
         "break_reason": reason,
-        "suspensions": [s.to_dict() for s in calendar.suspensions],
+        "notices": [notice_view(e, calendar) for e in calendar.effects],
         "held": held(store, calendar, now),
         # A later notice may suspend a date once reported missing: then it is not missing after all.
         "missing": [d.isoformat() for d in store.missing() if calendar.is_expected(d)],
@@ -56,8 +73,13 @@ def render_text(info: dict[str, Any]) -> str:
         lines.append(f"on a declared break until {info['on_break_until']} ({info['break_reason']})")
     if info["overdue"]:
         lines.append(f"overdue:         {info['overdue']}")
-    for s in info["suspensions"]:
-        lines.append(f"suspension:      {', '.join(s['dates'])} (resume {s['resume'] or '-'})")
+    for n in info["notices"]:
+        effect = ", ".join(filter(None, [
+            f"suspends {', '.join(n['suspends'])}" if n["suspends"] else "",
+            f"publishes {', '.join(n['publishes'])}" if n["publishes"] else "",
+        ])) or "declares nothing"
+        lines.append(f"notice:          {n['notice']}: {effect}")
+        lines.extend(f"  warning:       {w}" for w in n["warnings"])
     for h in info["held"]:
         lines.append(f"held:            {h['issue_date']} {h['file']}: {h['reason']}")
     lines.extend(f"missing:         {d}" for d in info["missing"])

@@ -14,7 +14,7 @@ import threading
 from collections import Counter
 from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -253,8 +253,10 @@ class Store:
     def suspensions(self) -> list[Suspension]:
         """The suspensions declared by the editions in force, by notice date. A notice without its own
         date gets the date of the issue that carries it."""
-        rows = self._read("SELECT notice_date, body FROM suspensions ORDER BY notice_date, issue_date")
-        return [_stored_suspension(row["body"], row["notice_date"]) for row in rows]
+        rows = self._read("SELECT s.issue_date, s.notice_date, s.body, i.edition FROM suspensions s"
+                          " JOIN issues i ON i.issue_date = s.issue_date ORDER BY s.issue_date")
+        return [_stored_suspension(row["body"], row["notice_date"], row["issue_date"], row["edition"])
+                for row in rows]
 
     def rejected(self) -> list[Rejection]:
         """Files whose latest attempt failed, oldest failure first."""
@@ -418,17 +420,10 @@ def _issue_record(row: sqlite3.Row) -> IssueRecord:
 
 
 @functools.lru_cache(maxsize=8192)
-def _stored_suspension(body: str, notice_date: str) -> Suspension:
+def _stored_suspension(body: str, notice_date: str, issue_date: str, edition: int) -> Suspension:
     """Decoded once: the calendar reloads every suspension on each notice, which a backfill does ~1,000 times."""
-    return _suspension(json.loads(body), date.fromisoformat(notice_date))
-
-
-def _suspension(body: dict[str, Any], notice_date: date) -> Suspension:
-    return Suspension(
-        dates=tuple(date.fromisoformat(d) for d in body["dates"]),
-        resume=date.fromisoformat(body["resume"]) if body["resume"] else None,
-        declared_count=body["declared_count"], notice=body["notice"], notice_date=notice_date,
-    )
+    return replace(Suspension.from_dict(json.loads(body)), notice_date=date.fromisoformat(notice_date),
+                   issue_date=date.fromisoformat(issue_date), edition=edition)
 
 
 def _require_aware(*moments: datetime) -> None:

@@ -217,7 +217,7 @@ def test_status_during_the_suspension(service: Service, settings: Settings, seed
     assert info["last_issue"] == "2023-09-27"
     assert info["next_expected"] == "2023-10-13"
     assert info["on_break_until"] == "2023-10-13"
-    assert info["suspensions"][0]["dates"][0] == "2023-09-29"
+    assert info["notices"][0]["suspends"][0] == "2023-09-29"
     assert info["missing"] == [] and info["held"] == [] and info["rejected"] == []
 
 
@@ -262,7 +262,7 @@ def test_a_year_crossing_notice_through_the_service(service: Service, settings: 
     service.ingest(drop(settings, "2024-12-27.txt", issue_text(date(2024, 12, 27), "岁末年终 盘点", notice=notice)))
     clock.now = datetime(2024, 12, 28, 9, tzinfo=TZ)
     info = service.status()
-    assert info["suspensions"][0]["dates"] == ["2024-12-30", "2025-01-01"]
+    assert info["notices"][0]["suspends"] == ["2024-12-30", "2025-01-01"]
     assert info["next_expected"] == "2025-01-03"
     assert info["on_break_until"] == "2025-01-03"
     clock.now = datetime(2025, 1, 1, 9, tzinfo=TZ)
@@ -281,7 +281,7 @@ def test_a_range_notice_through_the_service(service: Service, settings: Settings
     clock.now = datetime(2024, 1, 19, 9, tzinfo=TZ)
     service.ingest(drop(settings, "2024-01-19.txt", issue_text(date(2024, 1, 19), "年货市场 供应充足", notice=notice)))
     info = service.status()
-    assert info["suspensions"][0]["dates"] == ["2024-01-22", "2024-01-24", "2024-01-26"]
+    assert info["notices"][0]["suspends"] == ["2024-01-22", "2024-01-24", "2024-01-26"]
     assert info["next_expected"] == "2024-01-29"
     for day in (22, 24, 26):
         clock.now = datetime(2024, 1, day, 9, tzinfo=TZ)

@@ -8,6 +8,7 @@ import sqlite3
 import subprocess
 import sys
 import threading
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -144,7 +145,7 @@ class TestFirstEdition:
         assert first.published == first.updated == datetime(2023, 9, 27, 6, 0, tzinfo=TZ)
         assert first.published.utcoffset() == timedelta(hours=8)
         assert store.issue(D2) == IssueRecord(D2, "a.txt", sha(issue), 1, 1.0, release(D2), False, 2)
-        assert store.suspensions() == [SUSPENSION]
+        assert store.suspensions() == [replace(SUSPENSION, issue_date=D2, edition=1)]
 
     def test_same_content_again_changes_nothing(self, store: Store):
         issue = make_issue(D2, ["甲", "乙"])
@@ -264,7 +265,7 @@ class TestCorrectedEdition:
         moved = Suspension((date(2023, 10, 6),), date(2023, 10, 9), 1, "更正的休刊通知", date(2023, 9, 27))
         events = put(store, make_issue(D2, ["甲"], suspension=moved), mtime=3.0)
         assert events[-1] == SuspensionDeclared(date(2023, 9, 27), (date(2023, 10, 6),), date(2023, 10, 9))
-        assert store.suspensions() == [moved]
+        assert store.suspensions() == [replace(moved, issue_date=D2, edition=3)]
         events = put(store, make_issue(D2, ["甲"]), mtime=4.0)
         assert events[-1] == SuspensionWithdrawn(date(2023, 9, 27))
         assert store.suspensions() == []

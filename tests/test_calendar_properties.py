@@ -1,0 +1,103 @@
+"""Property tests of the calendar over zones with DST, awkward release times, weekday sets and notices."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from feedsvc.calendar import Calendar
+from feedsvc.model import Suspension
+
+ZONES = [ZoneInfo(z) for z in ("Europe/Berlin", "America/New_York", "Australia/Sydney", "Australia/Lord_Howe",
+                               "America/Santiago", "Asia/Shanghai", "UTC")]
+START = date(2024, 1, 1)
+
+
+def days(lo: int = 0, hi: int = 400) -> st.SearchStrategy[date]:
+    return st.integers(lo, hi).map(lambda n: START + timedelta(days=n))
+
+
+@st.composite
+def notices(draw: st.DrawFn) -> Suspension:
+    issue = draw(days())
+    near = days((issue - START).days - 20, (issue - START).days + 40)
+    first = draw(near)
+    ranges = draw(st.lists(st.tuples(near, st.integers(0, 10)), max_size=2))
+    return Suspension(
+        dates=tuple(draw(st.lists(near, max_size=4))),
+        resume=draw(st.none() | near),
+        declared_count=draw(st.none() | st.integers(0, 6)),
+        notice="休刊通知",
+        notice_date=issue,
+        ranges=tuple((a, a + timedelta(days=n)) for a, n in ranges),
+        restored=tuple(draw(st.lists(near, max_size=2))),
+        resume_moved_from=draw(st.none() | st.just(first)),
+        issue_date=issue,
+        edition=draw(st.integers(1, 2)),
+    )
+
+
+@st.composite
+def calendars(draw: st.DrawFn) -> Calendar:
+    return Calendar.build(
+        weekdays=draw(st.sets(st.integers(0, 6), min_size=1)),
+        release_time=draw(st.sampled_from([time(0), time(2, 30), time(23, 59)]) | st.times()),
+        tz=draw(st.sampled_from(ZONES)),
+        notices=draw(st.lists(notices(), max_size=5)),
+        on_hand=draw(st.lists(days(), max_size=3)),
+        cache_cap=timedelta(days=draw(st.integers(1, 30))),
+    )
+
+
+instants = st.datetimes(datetime(2024, 1, 1), datetime(2025, 1, 1)).map(lambda t: t.replace(tzinfo=UTC))
+
+
+@settings(max_examples=150, deadline=None)
+@given(cal=calendars(), now=instants, public=st.booleans(), local=st.booleans())
+def test_max_age_is_never_negative_nor_past_the_next_release(cal, now, public, local):
+    if local:  # a `now` in the paper's own zone must give the same answers as the UTC instant
+        now = now.astimezone(cal.tz)
+    age = cal.max_age(now, lambda _: public)
+    assert age >= 0
+    nxt = cal.next_release(now)
+    if nxt is not None:
+        assert now + timedelta(seconds=age) <= nxt
+        assert nxt > now
+    assert age == cal.max_age(now.astimezone(UTC), lambda _: public)
+
+
+@settings(max_examples=150, deadline=None)
+@given(cal=calendars(), now=instants)
+def test_next_expected_is_never_a_suspended_date(cal, now):
+    nxt = cal.next_expected(now)
+    if nxt is not None:
+        assert nxt not in cal.suspended_dates()
+        assert cal.hold_reason(nxt) is None
+        assert cal.release_at(nxt) > now
+    last = cal.last_expected(now)
+    if last is not None:
+        assert last not in cal.suspended_dates()
+        assert cal.release_at(last) <= now
+
+
+@settings(max_examples=100, deadline=None)
+@given(cal=calendars(), day=days())
+def test_a_release_falls_on_its_own_day_in_the_papers_zone(cal, day):
+    at = cal.release_at(day)
+    assert at.utcoffset() == timedelta(0)
+    # In a DST gap the wall time moves forward by the gap, never onto another day for these times.
+    assert at.astimezone(cal.tz).date() == day or cal.release_time >= time(23)
+
+
+@settings(max_examples=100, deadline=None)
+@given(cal=calendars(), now=instants, hours=st.integers(1, 24 * 20))
+def test_releases_between_are_expected_and_in_order(cal, now, hours):
+    found = cal.releases_between(now, now + timedelta(hours=hours))
+    assert found == sorted(found)
+    assert all(now <= t < now + timedelta(hours=hours) for t in found)
+    assert all(cal.is_expected(t.astimezone(cal.tz).date()) for t in found)
+    if found:
+        assert found[0] == cal.next_release(now - timedelta(microseconds=1))
