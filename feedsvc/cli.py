@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 import click
 
 from feedsvc import clock as clocks
-from feedsvc import config, logs
+from feedsvc import config, datafolder, logs
 from feedsvc.errors import FeedsvcError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -123,7 +123,8 @@ def ingest(files: tuple[Path, ...], config_file: Path | None, data: Path | None)
 
     logs.setup(level=30)
     settings = _settings(config_file, data=data)
-    with click.progressbar(files, label="ingesting", file=sys.stderr) as bar:
+    with datafolder.acquire(settings.data, "feedsvc ingest"), \
+            click.progressbar(files, label="ingesting", file=sys.stderr) as bar:
         changed, rejected = ingest_files(settings, clocks.from_env(), bar)
     click.echo(f"{changed} of {len(files)} files changed the store; files rejected so far: {rejected}")
 
@@ -141,7 +142,8 @@ def build(config_file: Path | None, data: Path | None) -> None:
     """
     from feedsvc.wiring import service_for
 
-    with service_for(_settings(config_file, data=data), clocks.from_env()) as service:
+    settings = _settings(config_file, data=data)
+    with datafolder.acquire(settings.data, "feedsvc build"), service_for(settings, clocks.from_env()) as service:
         service.publish(everything=True)
 
 
@@ -183,6 +185,7 @@ def release(day: str, config_file: Path | None, data: Path | None) -> None:
         issue_date = date.fromisoformat(day)
     except ValueError:
         raise click.BadParameter(f"{day!r} is not a date like 2023-10-04", param_hint="DATE") from None
-    with service_for(_settings(config_file, data=data), clocks.from_env()) as service:
+    settings = _settings(config_file, data=data)
+    with datafolder.acquire(settings.data, "feedsvc release"), service_for(settings, clocks.from_env()) as service:
         service.release(issue_date)
     click.echo(f"released {issue_date}")

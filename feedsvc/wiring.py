@@ -21,7 +21,7 @@ from multiprocessing.queues import Queue
 from pathlib import Path
 from types import FrameType
 
-from feedsvc import backfill
+from feedsvc import backfill, datafolder
 from feedsvc.clock import Clock, system_clock
 from feedsvc.config import Settings
 from feedsvc.events import (
@@ -119,7 +119,14 @@ class Daemon:
         from feedsvc.watch import InboxWatcher
 
         self.settings = settings
-        self.service = open_service(settings, clock, on_schedule_change=lambda: self.schedule())
+        datafolder.check_apart(settings.inbox, settings.data)
+        # The one writer of the data folder from here on: a second `feedsvc run` on it stops at once.
+        self.lock = datafolder.acquire(settings.data, "feedsvc run")
+        try:
+            self.service = open_service(settings, clock, on_schedule_change=lambda: self.schedule())
+        except BaseException:
+            self.lock.release()
+            raise
         rescan = settings.rescan_minutes * 60 if settings.rescan_minutes > 0 else None
         self.watcher = InboxWatcher(settings.inbox, self._ingest, polling=settings.polling,
                                     poll_seconds=settings.poll_seconds, rescan_seconds=rescan)
@@ -175,6 +182,7 @@ class Daemon:
         self.jobs.stop()
         self.server.stop()
         self.service.close()
+        self.lock.release()
         log.info("stopped")
 
     def run_forever(self) -> None:

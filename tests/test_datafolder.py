@@ -1,0 +1,106 @@
+"""One writer per data folder (issue 9, "What was seen" 4 and 6): the lock, who holds it, and the inbox kept apart."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from test_cli import NOW, feedsvc, start_service
+
+from feedsvc import datafolder
+from feedsvc.errors import ConfigError
+
+
+def test_a_second_lock_is_refused_naming_the_holder(tmp_path: Path) -> None:
+    data = tmp_path / "var"
+    assert datafolder.holder(data) is None
+    with datafolder.acquire(data, "feedsvc run"):
+        found = datafolder.holder(data)
+        assert found is not None and found.pid == os.getpid() and found.command == "feedsvc run"
+        with pytest.raises(datafolder.DataFolderBusy) as busy:
+            datafolder.acquire(data, "feedsvc build")
+        message = str(busy.value)
+        assert str(data) in message and f"process {os.getpid()} (feedsvc run" in message
+        assert "\n" not in message
+    assert datafolder.holder(data) is None
+    datafolder.acquire(data, "feedsvc build").release()  # free again
+
+
+def test_a_killed_holder_leaves_no_stale_lock(tmp_path: Path) -> None:
+    data = tmp_path / "var"
+    code = ("import sys, time; from pathlib import Path; from feedsvc import datafolder;"
+            "datafolder.acquire(Path(sys.argv[1]), 'feedsvc run'); print('held', flush=True); time.sleep(60)")
+    child = subprocess.Popen([sys.executable, "-c", code, str(data)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert child.stdout is not None and child.stdout.readline().strip() == "held"
+        found = datafolder.holder(data)
+        assert found is not None and found.pid == child.pid
+    finally:
+        child.send_signal(signal.SIGKILL)
+        child.wait()
+    assert datafolder.holder(data) is None
+    datafolder.acquire(data, "feedsvc run").release()
+
+
+def test_a_second_run_on_the_same_data_folder_exits_at_once(tmp_path: Path) -> None:
+    """Seen: a second `feedsvc run` on the same data folder started happily and the two overwrote each other."""
+    (tmp_path / "inbox").mkdir()
+    (tmp_path / "inbox2").mkdir()
+    first, _, _ = start_service(tmp_path / "inbox", tmp_path / "var")
+    try:
+        began = time.monotonic()
+        second = subprocess.run(
+            [sys.executable, "-m", "feedsvc", "run", "--inbox", str(tmp_path / "inbox2"), "--data",
+             str(tmp_path / "var"), "--port", "0"],
+            capture_output=True, text=True, timeout=30, env={**os.environ, "FEEDSVC_NOW": NOW})
+        assert second.returncode != 0
+        assert time.monotonic() - began < 10
+        lines = second.stderr.strip().splitlines()
+        assert len(lines) == 1, second.stderr
+        assert str(tmp_path / "var") in lines[0] and f"process {first.pid} (feedsvc run" in lines[0]
+        assert first.poll() is None  # the first one keeps serving
+    finally:
+        first.send_signal(signal.SIGTERM)
+        assert first.wait(timeout=20) == 0
+
+
+@pytest.mark.parametrize(("inbox", "data", "word"), [
+    ("shared", "shared", "also the data folder"),
+    ("var/inbox", "var", "inside the data folder"),
+    ("papers", "papers/var", "contains the data folder"),
+])
+def test_an_inbox_overlapping_the_data_folder_is_refused_at_start(tmp_path: Path, inbox: str, data: str,
+                                                                   word: str) -> None:
+    """Seen: `--inbox X --data X` was accepted, and the service rejected its own database files in a loop."""
+    (tmp_path / inbox).mkdir(parents=True, exist_ok=True)
+    result = feedsvc("run", "--inbox", str(tmp_path / inbox), "--data", str(tmp_path / data), "--port", "0",
+                     check=False)
+    assert result.returncode != 0
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and word in lines[0] and "Traceback" not in result.stderr, result.stderr
+    assert not (tmp_path / data / "feedsvc.sqlite").exists()
+
+
+def test_a_symlinked_inbox_into_the_data_folder_is_seen_through(tmp_path: Path) -> None:
+    (tmp_path / "var" / "in").mkdir(parents=True)
+    (tmp_path / "inbox").symlink_to(tmp_path / "var" / "in")
+    with pytest.raises(ConfigError, match="inside the data folder"):
+        datafolder.check_apart(tmp_path / "inbox", tmp_path / "var")
+    datafolder.check_apart(tmp_path / "elsewhere", tmp_path / "var")  # apart: no error
+
+
+def test_build_beside_a_running_daemon_is_refused_not_interleaved(tmp_path: Path) -> None:
+    """Until the work is handed to the daemon, a second writer must not rewrite its site with another address."""
+    (tmp_path / "inbox").mkdir()
+    proc, _, _ = start_service(tmp_path / "inbox", tmp_path / "var")
+    try:
+        result = feedsvc("build", "--data", str(tmp_path / "var"), check=False)
+        assert result.returncode != 0 and f"process {proc.pid}" in result.stderr
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=20) == 0
