@@ -193,8 +193,8 @@ def test_a_port_in_use_is_a_one_line_error(tmp_path: Path) -> None:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        result = feedsvc("run", "--inbox", str(tmp_path), "--data", str(tmp_path / "var"), "--port", str(port),
-                         check=False)
+        result = feedsvc("run", "--inbox", str(tmp_path / "inbox"), "--data", str(tmp_path / "var"),
+                         "--port", str(port), check=False)
     assert result.returncode != 0 and "cannot start" in result.stderr and "Traceback" not in result.stderr
 
 
