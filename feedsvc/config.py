@@ -34,6 +34,7 @@ class Settings:
     poll_seconds: float = 1.0
     rescan_minutes: float = 10.0
     max_file_bytes: int = 5_000_000
+    max_image_bytes: int = 10_000_000
     feed_items: int = 50
     max_age_cap_days: float = 7.0
     overdue_max_age_seconds: int = 300
@@ -115,6 +116,7 @@ _SIMPLE = {
     "service.poll_seconds": ("poll_seconds", float),
     "service.rescan_minutes": ("rescan_minutes", float),
     "service.max_file_bytes": ("max_file_bytes", int),
+    "service.max_image_bytes": ("max_image_bytes", int),
     "service.feed_items": ("feed_items", int),
     "cache.max_age_cap_days": ("max_age_cap_days", float),
     "cache.overdue_max_age_seconds": ("overdue_max_age_seconds", int),
@@ -153,6 +155,8 @@ def validate(settings: Settings) -> Settings:
         raise ConfigError("service.port", f"{settings.port} is not a TCP port")
     if settings.max_file_bytes <= 0:
         raise ConfigError("service.max_file_bytes", "must be positive")
+    if settings.max_image_bytes <= 0:
+        raise ConfigError("service.max_image_bytes", "must be positive")
     if settings.feed_items <= 0:
         raise ConfigError("service.feed_items", "must be positive")
     if settings.base_url and not settings.base_url.startswith(("http://", "https://")):

@@ -1,6 +1,7 @@
-"""Entries → feed bytes: RSS 2.0 and Atom 1.0 through feedgen, JSON Feed 1.1 by hand.
+"""Entries → feed bytes: RSS 2.0 and Atom 1.0 through feedgen (JSON Feed 1.1: jsonfeed.py).
 
-Also home to what feeds and pages share: the cleaned text of an item (`text_of`) and the URL layout.
+Also home to what feeds and pages share: the cleaned text of an item (`text_of`), the URL layout and what a
+feed says about itself (`FeedMeta`).
 
 Every timestamp comes from the entries (never the clock) and every collection is emitted in a fixed
 order, so the same entries always give the same bytes.
@@ -14,20 +15,22 @@ from __future__ import annotations
 
 import functools
 import html
-import json
 import re
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from feedgen.ext.base import BaseEntryExtension
 from feedgen.feed import FeedGenerator
+from lxml import etree
 
-from feedsvc.model import Entry, Item
+from feedsvc.model import Entry, Item, ItemKind
 
-JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"
+# The category every photo item carries, in every format, so readers can filter pictures.
+PHOTO_CATEGORY = "图片"
 # The feed-level date of a feed with no entries: a constant keeps an empty feed byte-stable.
 EMPTY_FEED_TIME = datetime(1970, 1, 1, tzinfo=UTC)
 LEDE_CHARS = 120
@@ -91,6 +94,7 @@ class Text:
     lede: str  # plain text: the first paragraph, cut near LEDE_CHARS at a sentence end if one is near
     authors: tuple[str, ...]
     section: str | None
+    categories: tuple[str, ...]  # the section, and PHOTO_CATEGORY for a photo
 
     @property
     def byline(self) -> str:
@@ -103,6 +107,8 @@ def text_of(item: Item) -> Text:
     """The cleaned text of `item`; cached because the same items are rendered on every publish."""
     title = clean(item.title) or UNTITLED
     body = _blocks(item)
+    section = clean(item.section or "") or None
+    photo = (PHOTO_CATEGORY,) if item.kind is ItemKind.PHOTO else ()
     html_body = "\n".join(f"<{tag}>{html.escape(t)}</{tag}>" for tag, t in body) or f"<p>{html.escape(title)}</p>"
     return Text(
         title=title,
@@ -110,7 +116,8 @@ def text_of(item: Item) -> Text:
         html=html_body,
         lede=_lede(body, title, LEDE_CHARS),
         authors=tuple(a for a in dict.fromkeys(clean(a) for a in item.authors) if a),
-        section=clean(item.section or "") or None,
+        section=section,
+        categories=tuple(dict.fromkeys((*((section,) if section else ()), *photo))),
     )
 
 
@@ -137,6 +144,11 @@ def section_path(slug: str) -> str:
     return f"sections/{slug}/"
 
 
+def author_path(slug: str) -> str:
+    """The folder of an author's feeds, relative to the site root, ending in '/'."""
+    return f"authors/{slug}/"
+
+
 def entry_urn(item_id: str) -> str:
     """The permanent feed id of an item: from its stored id only, never from title or URL."""
     return f"urn:feedsvc:item:{item_id}"
@@ -155,6 +167,39 @@ class FeedMeta:
     feed_url: str  # absolute folder of this feed's files, ends in "/"
     feed_id: str
     timezone: ZoneInfo
+    icon: str | None = None  # absolute URL of a small square image (Atom icon, JSON Feed favicon)
+    logo: str | None = None  # absolute URL of a larger one (RSS <image>, Atom logo, JSON Feed icon)
+    rights: str | None = None  # RSS <copyright>, Atom <rights>
+
+
+@dataclass(frozen=True)
+class Enclosure:
+    """A file attached to an item (a photo): an RSS enclosure, an Atom rel="enclosure" link, a JSON attachment."""
+
+    url: str  # absolute
+    length: int
+    mime: str
+
+
+class _EnclosureExtension(BaseEntryExtension):
+    """feedgen's own entry enclosure loses rel, type and length in Atom (lkiesow/python-feedgen#135)."""
+
+    def __init__(self) -> None:
+        self.enclosure: Enclosure | None = None
+
+    def _attributes(self) -> dict[str, str]:
+        e = self.enclosure
+        return {} if e is None else {"length": str(e.length), "type": e.mime}
+
+    def extend_rss(self, entry: Any) -> Any:
+        if self.enclosure is not None:
+            etree.SubElement(entry, "enclosure", url=self.enclosure.url, **self._attributes())
+        return entry
+
+    def extend_atom(self, entry: Any) -> Any:
+        if self.enclosure is not None:
+            etree.SubElement(entry, "link", rel="enclosure", href=self.enclosure.url, **self._attributes())
+        return entry
 
 
 def entry_updated(entry: Entry) -> datetime:
@@ -179,7 +224,7 @@ def feed_updated(entries: Sequence[Entry], tz: ZoneInfo) -> datetime:
     return newest.astimezone(tz)
 
 
-def _generator(meta: FeedMeta, entries: Sequence[Entry]) -> FeedGenerator:
+def _generator(meta: FeedMeta, entries: Sequence[Entry], enclosures: dict[str, Enclosure]) -> FeedGenerator:
     tz = meta.timezone
     fg = FeedGenerator()
     fg.load_extension("dc", atom=False, rss=True)  # name-only bylines: RSS <author> needs an e-mail
@@ -190,6 +235,12 @@ def _generator(meta: FeedMeta, entries: Sequence[Entry]) -> FeedGenerator:
     # Atom requires a feed author when an entry has none (notices, photos without credit).
     fg.author({"name": clean(meta.title) or UNTITLED})
     fg.updated(feed_updated(entries, tz))
+    if meta.rights:
+        fg.rights(clean(meta.rights))
+    if meta.icon:
+        fg.icon(meta.icon)
+    if meta.logo:
+        fg.logo(meta.logo)  # also the RSS <image>, whose title and link feedgen takes from the channel
     for entry in entries:  # newest first in, newest first out: append keeps the caller's order
         item, text = entry.item, text_of(entry.item)
         fe = fg.add_entry(order="append")
@@ -205,8 +256,12 @@ def _generator(meta: FeedMeta, entries: Sequence[Entry]) -> FeedGenerator:
             # One name in one slot: sfeed shows the first of several authors, newsboat and feedparser the last.
             fe.author({"name": text.byline})
             fe.dc.dc_creator(text.byline)
-        if text.section:
-            fe.category(term=text.section)
+        for term in text.categories:
+            fe.category(term=term)
+        enclosure = enclosures.get(item.id)
+        if enclosure is not None:
+            fe.register_extension("feedsvc_enclosure", _EnclosureExtension)
+            fe.feedsvc_enclosure.enclosure = enclosure
     return fg
 
 
@@ -217,17 +272,26 @@ def _with_links(fg: FeedGenerator, meta: FeedMeta, name: str, mime: str) -> Feed
     return fg
 
 
-def render_xml(meta: FeedMeta, entries: Sequence[Entry]) -> tuple[bytes, bytes]:
-    """(RSS 2.0, Atom 1.0) documents of `entries`, which come newest first."""
-    return _render_xml(meta, tuple(entries))
+def render_xml(meta: FeedMeta, entries: Sequence[Entry],
+               enclosures: Mapping[str, Enclosure] | None = None) -> tuple[bytes, bytes]:
+    """(RSS 2.0, Atom 1.0) documents of `entries`, which come newest first; `enclosures` by item id."""
+    return _render_xml(meta, tuple(entries), attached(entries, enclosures))
+
+
+def attached(entries: Sequence[Entry], enclosures: Mapping[str, Enclosure] | None) -> tuple[tuple[str, Enclosure], ...]:
+    """The enclosures of `entries` as a hashable value (the renders are remembered by their inputs)."""
+    if not enclosures:
+        return ()
+    return tuple((e.item.id, enclosures[e.item.id]) for e in entries if e.item.id in enclosures)
 
 
 # Rebuilds with unchanged inputs are common (rescans, `build`, sections a drop did not touch), and
 # feedgen costs ~4 ms per 50 entries; the inputs are frozen values, so their bytes can be remembered.
 @functools.lru_cache(maxsize=32)
-def _render_xml(meta: FeedMeta, entries: tuple[Entry, ...]) -> tuple[bytes, bytes]:
+def _render_xml(meta: FeedMeta, entries: tuple[Entry, ...],
+                enclosures: tuple[tuple[str, Enclosure], ...]) -> tuple[bytes, bytes]:
     with _BUILD_LOCK:
-        fg = _generator(meta, entries)
+        fg = _generator(meta, entries, dict(enclosures))
         rss = _with_links(fg, meta, "rss.xml", "application/rss+xml").rss_str(pretty=True)
         atom = _with_links(fg, meta, "atom.xml", "application/atom+xml").atom_str(pretty=True)
     return rss, atom
@@ -235,48 +299,8 @@ def _render_xml(meta: FeedMeta, entries: tuple[Entry, ...]) -> tuple[bytes, byte
 
 def clear_caches() -> None:
     """Forget remembered renders, so the next call really builds (tests use it to prove determinism)."""
+    from feedsvc import jsonfeed  # it builds on this module
+
     _render_xml.cache_clear()
-    _render_json.cache_clear()
+    jsonfeed.clear_cache()
     text_of.cache_clear()
-
-
-def _rfc3339(moment: datetime, tz: ZoneInfo) -> str:
-    return moment.astimezone(tz).isoformat()
-
-
-def render_json(meta: FeedMeta, entries: Sequence[Entry]) -> bytes:
-    """A JSON Feed 1.1 document (jsonfeed.org/version/1.1) of `entries`, newest first."""
-    return _render_json(meta, tuple(entries))
-
-
-@functools.lru_cache(maxsize=32)
-def _render_json(meta: FeedMeta, entries: tuple[Entry, ...]) -> bytes:
-    tz = meta.timezone
-    items = []
-    for entry in entries:
-        item, text = entry.item, text_of(entry.item)
-        record: dict[str, Any] = {
-            "id": entry_urn(item.id),
-            "url": meta.site_url + item_path(item.id),
-            "title": text.title,
-            "content_html": text.html,
-            "summary": text.lede,
-            "date_published": _rfc3339(entry.published, tz),
-            "date_modified": _rfc3339(entry_updated(entry), tz),
-        }
-        if text.authors:
-            record["authors"] = [{"name": n} for n in text.authors]
-        if text.section:
-            record["tags"] = [text.section]
-        items.append(record)
-    document = {
-        "version": JSON_FEED_VERSION,
-        "title": clean(meta.title) or UNTITLED,
-        "home_page_url": meta.site_url,
-        "feed_url": meta.feed_url + "feed.json",
-        "description": clean(meta.description),
-        "language": meta.language,
-        "items": items,
-    }
-    # No indent: with one, json falls back to its pure-Python encoder, several times slower.
-    return (json.dumps(document, ensure_ascii=False) + "\n").encode("utf-8")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -51,6 +51,11 @@ def section_feed_title(site_title: str, section: str) -> str:
 def kind_label(entry: Entry) -> str:
     kind = entry.item.kind.value
     return KIND_LABELS.get(kind, kind)
+
+
+def caption(text: feeds.Text) -> str:
+    """A photo's alt text: its caption (the paragraphs under it), else its title."""
+    return " ".join(t for tag, t in text.blocks if tag == "p") or text.title
 
 
 def weekday(day: date) -> str:
@@ -113,15 +118,16 @@ class Pages:
             break_reason=feeds.clean(break_reason or "") or None,
         )
 
-    def issue(self, issue_date: date, entries: Sequence[Entry]) -> bytes:
-        """One issue's page: its items in page order, each linking to its own page."""
+    def issue(self, issue_date: date, entries: Sequence[Entry], images: Mapping[str, str] | None = None) -> bytes:
+        """One issue's page: its items in page order, each linking to its own page; photos by `images` URL."""
         items = [
-            {"href": self._url + feeds.item_path(e.item.id), "kind": kind_label(e), "text": feeds.text_of(e.item)}
+            {"href": self._url + feeds.item_path(e.item.id), "kind": kind_label(e), "text": feeds.text_of(e.item),
+             "image": (images or {}).get(e.item.id)}
             for e in sorted(entries, key=lambda e: e.item.ordinal)
         ]
         return self._render(self._issue, alternates=self._site_feeds, issue_date=issue_date, items=items)
 
-    def item(self, entry: Entry, section_slug: str | None) -> bytes:
+    def item(self, entry: Entry, section_slug: str | None, image: str | None = None) -> bytes:
         """An item's page (the feeds' item link); a sectioned item also advertises its section's feeds."""
         text = feeds.text_of(entry.item)
         section = text.section
@@ -138,6 +144,8 @@ class Pages:
             updated=entry.updated.astimezone(self._tz),
             issue_date=entry.issue_date,
             issue_href=self._url + feeds.issue_path(entry.issue_date),
+            image=image,
+            caption=caption(text),
         )
 
     def _render(self, template: Template, **values: object) -> bytes:

@@ -10,11 +10,15 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Iterable
 from datetime import date, datetime
+from pathlib import Path
 
 from feedsvc.clock import Clock
 from feedsvc.config import Settings
+from feedsvc.errors import ParseError
 from feedsvc.events import ItemPublished, ItemUpdated, ItemWithdrawn
+from feedsvc.media import MEDIA_FOLDER, Image, MediaShelf, photo_numbers
 from feedsvc.paper import Paper
 from feedsvc.publish import IndexView, Publisher, Site
 from feedsvc.store import Store
@@ -45,6 +49,8 @@ class Publication:
         self._vacated: set[str] = set()  # sections a correction took items out of
         self._mark: int | None = None  # the PUBLISHED_MARK last written by this process
         self._released_through = clock()
+        self.media = MediaShelf(settings.data / MEDIA_FOLDER, settings.public, settings.max_image_bytes)
+        self._photos: dict[date, dict[str, Image]] = {}  # per publication: the images of each issue's photo items
 
     def set_site_url(self, url: str) -> None:
         """Links follow the address actually served (port 0 binds a port only known at start)."""
@@ -61,6 +67,32 @@ class Publication:
 
     def mark_stale(self, days: set[date]) -> None:
         self._stale.update(days)
+
+    def take_image(self, path: Path, inbox: Path) -> bool:
+        """Keep an inbox photo for its issue's photo item; a file that cannot be used is a warning, not a
+        rejection (it is not an issue). Returns whether an image was taken."""
+        try:
+            image = self.media.take(path, inbox)
+        except ParseError as exc:
+            log.warning("image %s not attached: %s", exc.source, exc.reason)
+            return False
+        log.info("image %s kept for photo %d of the %s issue", image.name, image.number, image.issue_date)
+        self._stale.add(image.issue_date)
+        return True
+
+    def _images(self, days: Iterable[date], now: datetime) -> dict[str, Image]:
+        """{item id: image} for the public photo items of `days` that have one; copied to public/media/ first,
+        so no feed or page links to an image that is not there."""
+        found: dict[str, Image] = {}
+        for day in set(days) & set(self.media.dates()):
+            if day not in self._photos:
+                numbers = photo_numbers(self.store.issue_entries(day)) if self.paper.is_public(day, now) else {}
+                images = self.media.images_of(day)
+                self._photos[day] = {i: images[n] for i, n in numbers.items() if n in images}
+                for image in self._photos[day].values():
+                    self.media.publish(image, durable=self.publisher.durable)
+            found.update(self._photos[day])
+        return found
 
     def note_vacated(self, sections: set[str]) -> None:
         """Sections an issue had before a correction: a moved or withdrawn item must leave their feeds."""
@@ -154,15 +186,18 @@ class Publication:
             *(self.store.sections_of(day) for day in days)
         ))
         self.publisher.durable = not everything  # a full rebuild syncs once at the end instead of per file
+        self._photos.clear()
         try:
             for day in public:
+                images = self._images([day], now)
                 for entry in preloaded.get(day) or self.store.issue_entries(day):
-                    self.publisher.publish_item(entry)
+                    self.publisher.publish_item(entry, images.get(entry.item.id))
             self._publish_feeds(now, sections)
             for item_id in sorted(withdrawn):
                 self.publisher.remove_item(item_id)
             for day in public:
-                self.publisher.publish_issue(day, preloaded.get(day) or self.store.issue_entries(day))
+                self.publisher.publish_issue(day, preloaded.get(day) or self.store.issue_entries(day),
+                                             self._images([day], now))
             self.publisher.publish_index(self._index_view(now))
         finally:
             if everything:
@@ -178,10 +213,12 @@ class Publication:
     def _publish_feeds(self, now: datetime, sections: set[str]) -> None:
         """The main feeds first: they are what most readers (and drop-to-feed) wait for; then each section's."""
         withheld, limit = self.paper.withheld(), self.settings.feed_items
-        self.publisher.publish_feeds(self.store.entries(now, limit=limit, withheld=withheld))
+        entries = self.store.entries(now, limit=limit, withheld=withheld)
+        self.publisher.publish_feeds(entries, images=self._images((e.issue_date for e in entries), now))
         for section in sorted(sections):
             entries = self.store.entries(now, limit=limit, withheld=withheld, section=section)
-            self.publisher.publish_feeds(entries, section=section)
+            self.publisher.publish_feeds(entries, section=section,
+                                         images=self._images((e.issue_date for e in entries), now))
 
     def refresh_index(self) -> None:
         """The index shows the calendar (next issue, a break): keep it current between publications."""

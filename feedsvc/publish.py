@@ -11,14 +11,15 @@ from __future__ import annotations
 import gzip
 import hashlib
 import zlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from feedsvc import feeds
+from feedsvc import feeds, jsonfeed
 from feedsvc.atomic import fsync_dir, holds, remove, sweep_temp_files, write_atomic
+from feedsvc.media import Image
 from feedsvc.model import Entry
 from feedsvc.pages import Pages, section_feed_title
 
@@ -96,15 +97,40 @@ class Publisher:
         """A stable, URL- and file-safe name for `section`: a short hash, the same in every process."""
         return hashlib.sha256(feeds.clean(section).encode("utf-8")).hexdigest()[:12]
 
-    def publish_feeds(self, entries: Sequence[Entry], section: str | None = None) -> list[Path]:
-        """RSS, Atom and JSON Feed of `entries` (newest first): the main feeds, or `section`'s."""
+    def author_slug(self, author: str) -> str:
+        """Like `section_slug`: a hash, since names are Chinese and may repeat across sections."""
+        return self.section_slug(author)
+
+    def publish_feeds(self, entries: Sequence[Entry], section: str | None = None, author: str | None = None,
+                      images: Mapping[str, Image] | None = None) -> list[Path]:
+        """RSS, Atom and JSON Feed of `entries` (newest first): the main feeds, `section`'s or `author`'s.
+        `images` (by item id) become the photo items' enclosures."""
+        meta, folder = self._feed_meta(section, author)
+        enclosures = {i: self._enclosure(image) for i, image in (images or {}).items()}
+        rss, atom = feeds.render_xml(meta, entries, enclosures)
+        target = self._public / folder
+        written: list[Path] = []
+        try:
+            for name, data in (("rss.xml", rss), ("atom.xml", atom),
+                               ("feed.json", jsonfeed.render_json(meta, entries, enclosures))):
+                written += write_feed_file(target / name, data, durable=self.durable)
+        finally:
+            if written and self.durable:  # one directory sync for the six files, also when a later write failed
+                fsync_dir(target)
+        return written
+
+    def _feed_meta(self, section: str | None, author: str | None) -> tuple[feeds.FeedMeta, str]:
         site = self._site
-        if section is None:
-            folder, title, feed_id = "", site.title, FEED_ID
-        else:
+        if section is not None:
             slug = self.section_slug(section)
-            folder = feeds.section_path(slug)
-            title, feed_id = section_feed_title(site.title, section), f"{FEED_ID}:section:{slug}"
+            folder, title, feed_id = feeds.section_path(slug), section_feed_title(site.title, section), \
+                f"{FEED_ID}:section:{slug}"
+        elif author is not None:
+            slug = self.author_slug(author)
+            folder, title, feed_id = feeds.author_path(slug), section_feed_title(site.title, author), \
+                f"{FEED_ID}:author:{slug}"
+        else:
+            folder, title, feed_id = "", site.title, FEED_ID
         meta = feeds.FeedMeta(
             title=title,
             description=site.description,
@@ -114,25 +140,22 @@ class Publisher:
             feed_id=feed_id,
             timezone=site.timezone,
         )
-        rss, atom = feeds.render_xml(meta, entries)
-        target = self._public / folder
-        written: list[Path] = []
-        try:
-            for name, data in (("rss.xml", rss), ("atom.xml", atom), ("feed.json", feeds.render_json(meta, entries))):
-                written += write_feed_file(target / name, data, durable=self.durable)
-        finally:
-            if written and self.durable:  # one directory sync for the six files, also when a later write failed
-                fsync_dir(target)
-        return written
+        return meta, folder
 
-    def publish_item(self, entry: Entry) -> list[Path]:
-        """The item's own page, which the feeds link to."""
+    def _enclosure(self, image: Image) -> feeds.Enclosure:
+        return feeds.Enclosure(self._site.url + image.path, image.length, image.mime)
+
+    def publish_item(self, entry: Entry, image: Image | None = None) -> list[Path]:
+        """The item's own page, which the feeds link to; a photo item shows its `image`."""
         section = feeds.text_of(entry.item).section
-        data = self._pages.item(entry, self.section_slug(section) if section else None)
+        image_url = self._site.url + image.path if image else None
+        data = self._pages.item(entry, self.section_slug(section) if section else None, image_url)
         return self._write(feeds.item_path(entry.item.id), data)
 
-    def publish_issue(self, issue_date: date, entries: Sequence[Entry]) -> list[Path]:
-        return self._write(feeds.issue_path(issue_date), self._pages.issue(issue_date, entries))
+    def publish_issue(self, issue_date: date, entries: Sequence[Entry],
+                      images: Mapping[str, Image] | None = None) -> list[Path]:
+        urls = {i: self._site.url + image.path for i, image in (images or {}).items()}
+        return self._write(feeds.issue_path(issue_date), self._pages.issue(issue_date, entries, urls))
 
     def publish_index(self, view: IndexView) -> list[Path]:
         sections = [(name, self.section_slug(name)) for name in view.sections]

@@ -55,6 +55,10 @@ _SUFFIX_TYPES = {
     ".json": "application/json; charset=utf-8",
     ".html": "text/html; charset=utf-8",
     ".css": "text/css; charset=utf-8",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".png": "image/png",
+    ".webp": "image/webp",
 }
 # One path segment, after percent-decoding: starts with a letter or digit (so no "..", no hidden or
 # dot-prefixed temp files), then word characters, dots and dashes only: no "/", "\", NUL or "%".

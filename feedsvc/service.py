@@ -14,7 +14,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from feedsvc import freshness
+from feedsvc import freshness, media
 from feedsvc import status as status_view
 from feedsvc.clock import Clock
 from feedsvc.config import Settings
@@ -73,7 +73,10 @@ class Service:
         publication, which is how a flood of files is published once instead of once per file.
         """
         with self._lock:
-            changed = self._store_file(path, inbox or self.settings.inbox)
+            if media.is_image_name(path.name):  # a photo for an issue: attached, never parsed or rejected
+                changed = self.publication.take_image(path, inbox or self.settings.inbox)
+            else:
+                changed = self._store_file(path, inbox or self.settings.inbox)
             if publish and self.publication.has_stale:
                 self.publication.publish_or_report()
             return changed

@@ -20,7 +20,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
-from feedsvc.feeds import FeedMeta, clear_caches, render_json, render_xml, text_of
+from feedsvc.feeds import FeedMeta, clear_caches, render_xml, text_of
+from feedsvc.jsonfeed import render_json
 from feedsvc.model import Entry, Item, ItemKind
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -235,7 +236,8 @@ class TestDeterminism:
             "import hashlib, sys\n"
             "sys.path.insert(0, 'tests')\n"
             "from test_feeds import build_inputs\n"
-            "from feedsvc.feeds import render_xml, render_json\n"
+            "from feedsvc.feeds import render_xml\n"
+            "from feedsvc.jsonfeed import render_json\n"
             "m, es = build_inputs()\n"
             "rss, atom = render_xml(m, es)\n"
             "print(hashlib.sha256(rss + atom + render_json(m, es)).hexdigest())\n"
