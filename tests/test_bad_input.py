@@ -220,7 +220,7 @@ def _noise(size: int, low: int = 0) -> bytes:
 BAD_FILES = [
     ("empty.txt", b"", r"empty"),
     ("blank.txt", " \n\t\r\n\u3000\n  \n".encode(), r"whitespace"),
-    ("photo.jpg", b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + _noise(4000), r"not text|undecodable"),
+    ("scan.dat", b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + _noise(4000), r"not text|undecodable"),
     ("elf", b"\x7fELF\x02\x01\x01\x00" + b"\x00" * 56 + _noise(2000), r"not text|binary"),
     ("utf16.txt", issue_text(NEW_DAY, "城市更新 老街焕新").encode("utf-16-le"), r"not text"),
     ("utf16be.txt", issue_text(NEW_DAY, "城市更新 老街焕新").encode("utf-16-be"), r"not text"),
