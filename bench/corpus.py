@@ -208,8 +208,11 @@ class _Issue:
             lead = 1.0  # no lead byline: a closing one instead
         body: list[str] = []
         subheads = r.sample(_SUBHEADS, 4)
+        at = {i for i in range(1, len(paragraphs)) if len(paragraphs) > 4 and r.random() < 0.25}
+        if lead == 1.0 and len(at) == 1:
+            at.clear()  # one subhead, then text closed by a byline: that reads as a story of its own
         for i, para in enumerate(paragraphs):
-            if i and len(paragraphs) > 4 and subheads and r.random() < 0.25:
+            if i in at and subheads:
                 body.append(subheads.pop())
             indent = "　　" if r.random() < 0.5 else ""
             cut = para.find("，", 42)

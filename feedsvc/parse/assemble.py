@@ -14,13 +14,19 @@ from datetime import date
 from itertools import pairwise
 
 from feedsvc.parse import bylines
-from feedsvc.parse.cndates import FULL_DATE, match_date
+from feedsvc.parse.cndates import FULL_DATE, cn_int, match_date
 from feedsvc.parse.lines import (
     CLOSERS,
+    CONTINUED_FROM,
+    CONTINUED_ON,
+    CROSS_REF,
+    EDITOR_NOTE,
+    END_MARK,
     JUMP,
     MAX_HEADLINE,
     Kind,
     Line,
+    Role,
     column_tag,
     ends_sentence,
     has_clause_marks,
@@ -32,11 +38,22 @@ _SIGNATORY = re.compile(r"(?:编辑部|报社|杂志社|社|部|委员会|办公
 MAX_CAPTION_PARAGRAPHS = 3  # a photo's caption is short; longer text with a credit is an article
 _CLAUSE_BREAKS = "，,；;"  # marks inside a sentence; 、 and ：also occur in headlines
 _TAG_ABOVE_MAX = 6  # an unmarked column tag above its headline: 评论, 民生调查, 今日关注
+_FIELD = re.compile(r"[\u4e00-\u9fff]{1,6}\s*[:：]\s*\S")  # 声明人：张三, 联系电话：… inside a notice
+_OPINION_PAGE = re.compile(r"评论|观点|言论|理论|论坛|时评|社论|思想|声音|争鸣|副刊")
+_FULL_SIZE = 300  # characters: a block's short items are shorter; an article with a byline this long ends it
+_MAX_NOTE_PARAGRAPHS = 2  # an editor's note before the byline: one paragraph, two at most
 
 
-def assemble(lines: list[Line], start: int, page: int | None, warnings: list[str]) -> list[Draft]:
-    """The items of an issue's lines from index `start` on; `page` is the masthead's. Appends warnings."""
-    return _Assembler(lines, start, page, warnings).run()
+Roles = list[tuple[Role, "Draft | None"]]
+
+
+def assemble(
+    lines: list[Line], start: int, page: int | None, warnings: list[str]
+) -> tuple[list[Draft], Roles]:
+    """The items of an issue's lines from index `start` on (`page` is the masthead's), and per line what it was
+    taken for and the draft it went to. Appends warnings."""
+    assembler = _Assembler(lines, start, page, warnings)
+    return assembler.run(), assembler.roles
 
 
 @dataclass
@@ -59,6 +76,11 @@ class Draft:
     after_subhead: bool = False
     signed: date | None = None
     title_lines: int = 1
+    block: str | None = None  # the label of the block of short items it stands in
+    note: bool = False  # opened with an editor's note (编者按): a byline may still follow
+    jumps_to: int | None = None  # （下转第N版）: continued on page N
+    continued_from: int | None = None  # （上接第M版）: the continuation of a story from page M
+    page_name: str = ""  # the running header's page name: 评论, 理论 …
 
     def bare(self) -> bool:
         """Only the headline so far."""
@@ -77,6 +99,10 @@ class _Assembler:
         self.drafts: list[Draft] = []
         self.orphans: list[int] = []
         self.section: str | None = None  # a marked column tag printed above the next headline
+        self.block: str | None = None  # a block label's name, the section of each item until the block ends
+        self.page_name = ""
+        none: Draft | None = None
+        self.roles: Roles = [(Role.MASTHEAD, none)] * start + [(Role.IGNORED, none)] * (len(lines) - start)
         # More blank lines than the file usually puts between blocks separate items, not sections of one.
         gaps = Counter(b.number - a.number - 1 for a, b in pairwise(lines))
         self.wide_gap = (gaps.most_common(1)[0][0] if gaps else 0) + 1
@@ -96,13 +122,24 @@ class _Assembler:
                 self._body(line)
             elif kind is Kind.CREDIT or kind is Kind.BYLINE:
                 self._credit_or_byline(line)
+            elif kind is Kind.MARK:
+                self._mark(line)
+            elif kind is Kind.LABEL:
+                self.block, self.section = line.label, None
+                self._role(Role.BLOCK_LABEL, None)
             elif kind is Kind.DATE and cur is not None and cur.notice and cur.paragraphs and not cur.closed:
                 cur.signed, cur.closed = line.date, True
-            elif kind is not Kind.META:  # HEADER, EDITOR, DATE: a break in the page
-                if kind is Kind.HEADER and line.page is not None:
-                    self.page = line.page
+                self._role(Role.SIGNATURE, cur)
+            elif kind is Kind.META or kind is Kind.PAGE_NUMBER:
+                self._role(Role.FURNITURE if kind is Kind.META else Role.PAGE_NUMBER, None)
+            else:  # HEADER, EDITOR, DATE: a break in the page
+                if kind is Kind.HEADER:
+                    self.page = line.page if line.page is not None else self.page
+                    self.page_name, self.block, self.section = line.label, None, None
                 if cur is not None:
                     cur.broken = True
+                role = {Kind.HEADER: Role.PAGE_HEADER, Kind.EDITOR: Role.EDITOR}.get(kind, Role.DATE)
+                self._role(role, None)
             self.i += 1
         self._flush()
         if self.orphans:
@@ -111,17 +148,22 @@ class _Assembler:
         return self.drafts
 
     def _short(self, line: Line) -> None:
-        cur, nxt = self.cur, self._peek(1)
-        is_open = cur is not None and not cur.closed
-        if is_open and cur.notice and cur.paragraphs and self._notice_end(line):
+        nxt = self._peek(1)
+        cur = self.cur if self.cur is not None and not self.cur.closed else None  # the item still open
+        if cur is not None and cur.notice and cur.paragraphs and self._notice_end(line):
+            return
+        if cur is not None and self._author_line(cur, line):
+            cur.authors.append(bylines.bare_name(line.text) or "")
+            cur.lead = True
+            self._advance(Role.AUTHOR, cur)
             return
         if nxt is not None and nxt.kind is Kind.SHORT and column_tag(nxt) is None and (
-            _marked(line) or (is_open and not cur.bare() and self._tag_above_headline(line))
+            _marked(line) or (cur is not None and not cur.bare() and self._tag_above_headline(cur, line))
         ):
             self.section = column_tag(line)  # 【权威发布】 or 民生调查 above its headline
-            self.i += 1
+            self._advance(Role.COLUMN_TAG, None)
             return
-        if is_open and (
+        if cur is not None and (
             (cur.open_sentence() and has_clause_marks(line.text))  # a short page-broken fragment
             or (nxt is not None and nxt.kind is Kind.CREDIT and not cur.broken)  # a caption without a full stop
             or self._starts_broken_paragraph(line, nxt)
@@ -129,23 +171,57 @@ class _Assembler:
             self._body(line)
             self.i += 1
             return
-        if is_open and cur.notice and cur.paragraphs:
+        if cur is not None and cur.notice and cur.paragraphs:
             self._start()  # notices have no subheads: what follows one is the next item
             return
-        if is_open and cur.bare() and self._title_continues(line):
+        if cur is not None and cur.bare() and self._title_continues(line):
             cur.title = f"{cur.title} {line.text}"  # a headline printed on two lines (引题 and 主题)
             cur.title_lines += 1
-            self.i += 1
+            self._advance(Role.HEADLINE_MORE, cur)
             return
-        if self.section is not None or not is_open or cur.broken or self._opens_item():
-            self._start()
+        if self.section is not None or self.block is not None or cur is None or cur.broken or self._opens_item():
+            self._start()  # (a block's short items have no subheads)
             return
         cur.subheads.append(line.text)
         cur.subhead_at.append(len(cur.paragraphs))
         cur.after_subhead = True
-        self.i += 1
+        self._advance(Role.SUBHEAD, cur)
 
-    def _tag_above_headline(self, line: Line) -> bool:
+    def _author_line(self, cur: Draft, line: Line) -> bool:
+        """`张三` or `许　诺` alone under an opinion piece's headline, before its text."""
+        nxt = self._peek(1)
+        if cur.lead or cur.paragraphs or cur.subheads or cur.authors or cur.notice:
+            return False
+        if nxt is None or nxt.kind is not Kind.BODY or bylines.bare_name(line.text) is None:
+            return False
+        padded = " " in line.text  # a two-character name padded to three cells: set as a name, not a title
+        return padded or _OPINION_PAGE.search(self.page_name) is not None or self._author_note_ahead()
+
+    def _author_note_ahead(self) -> bool:
+        """The text ahead (up to the next headline-like line) ends with `（作者为…）`: an opinion piece."""
+        j = self.i + 1
+        while j < len(self.lines) and self.lines[j].kind is Kind.BODY:
+            if bylines.is_author_note(self.lines[j].text) or bylines.is_author_note(
+                self.lines[j].text[max(self.lines[j].text.rfind("（"), self.lines[j].text.rfind("(")) :]
+            ):
+                return True
+            j += 1
+        return False
+
+    def _closes_ahead(self, cur: Draft) -> bool:
+        """The text under the line at self.i ends with a byline of its own before any other headline-like line:
+        `（新华社记者 张三 李四）` closing its last paragraph; or a byline line after it, when the story before
+        had more than a lead paragraph (a story's first subhead may come right after its lead)."""
+        j = self.i + 1
+        while j < len(self.lines) and self.lines[j].kind is Kind.BODY:
+            if bylines.split_trailing_byline(_clean(self.lines[j].text)[0]) is not None:
+                return True
+            j += 1
+        return (
+            len(cur.paragraphs) > 1 and j > self.i + 1 and j < len(self.lines) and self.lines[j].kind is Kind.BYLINE
+        )
+
+    def _tag_above_headline(self, cur: Draft, line: Line) -> bool:
         """Inside an article: a column tag, then a headline, then text. Subheads come one line at a time, and
         are longer than most tags (民生调查, 评论); a line with a comma after it is a broken paragraph."""
         tag, headline, after = column_tag(line), self._peek(1), self._peek(2)
@@ -154,7 +230,7 @@ class _Assembler:
             and len(tag) <= _TAG_ABOVE_MAX
             and headline is not None
             and not any(mark in headline.text for mark in _CLAUSE_BREAKS)
-            and not self.cur.open_sentence()
+            and not cur.open_sentence()
             and after is not None
             and after.kind in (Kind.BODY, Kind.BYLINE)
         )
@@ -193,7 +269,13 @@ class _Assembler:
             found = FULL_DATE.search(line.text)
             cur.signed = (match_date(found) if found else None) or cur.signed
             cur.closed = nxt is None or nxt.kind is not Kind.DATE
-        elif line.text.startswith("特此") or nxt is None or (nxt.kind is Kind.SHORT and _is_signature(nxt, after)):
+            self._role(Role.SIGNATURE, cur)
+        elif (
+            line.text.startswith("特此")
+            or _FIELD.match(line.text)
+            or nxt is None
+            or (nxt.kind is Kind.SHORT and _is_signature(nxt, after))
+        ):
             self._body(line)
         else:
             return False
@@ -214,8 +296,11 @@ class _Assembler:
             )
         if nxt.kind is not Kind.BODY:
             return True  # nothing of its own follows: not a subhead
-        if bylines.dateline_names(nxt.text) is not None:
+        if bylines.dateline_names(nxt.text) is not None or CONTINUED_FROM.match(nxt.text):
             return True
+        cur = self.cur
+        if cur is not None and cur.paragraphs and not cur.subheads and self._closes_ahead(cur):
+            return True  # a story without a dateline, closed by its own byline: not a subhead of this one
         for ahead in range(1, MAX_CAPTION_PARAGRAPHS + 2):  # a short caption, then its credit
             follower = self._peek(ahead)
             if follower is None or follower.kind is Kind.CREDIT:
@@ -229,18 +314,21 @@ class _Assembler:
     def _start(self) -> None:
         self._flush()
         line = self.lines[self.i]
-        title = line.text
+        title, first = line.text, self.i
         self.i += 1
         while (nxt := self._peek(0)) is not None and nxt.kind is Kind.SHORT and nxt.text.startswith(_DASHES):
             title = f"{title} {nxt.text}"
             self.i += 1
-        self.cur = Draft(title, line.number, self.page, notice=is_notice_title(title), section=self.section)
-        self.section = None
+        cur = Draft(title, line.number, self.page, notice=is_notice_title(title), section=self.section)
+        cur.block, cur.page_name, self.cur, self.section = self.block, self.page_name, cur, None
+        self.roles[first] = (Role.HEADLINE, cur)
+        for j in range(first + 1, self.i):
+            self.roles[j] = (Role.HEADLINE_MORE, cur)
         nxt, after = self._peek(0), self._peek(1)
         tag = column_tag(nxt) if nxt is not None else None
-        if tag and not self.cur.notice and after is not None and after.kind in (Kind.BODY, Kind.BYLINE):
-            self.cur.section = tag
-            self.i += 1
+        if tag and not cur.notice and after is not None and after.kind in (Kind.BODY, Kind.BYLINE):
+            cur.section = tag
+            self._advance(Role.COLUMN_TAG, cur)
 
     @staticmethod
     def _orphaned(cur: Draft | None) -> bool:
@@ -262,23 +350,38 @@ class _Assembler:
         cur = self.cur
         if cur is None or self._orphaned(cur):
             self.orphans.append(line.number)
+            self._role(Role.IGNORED, None)
             return
-        jump = JUMP.search(line.text)  # …发展。（完） / （下转第3版）
-        text = line.text[: jump.start()].rstrip() if jump else line.text
+        self._role(Role.NOTICE if cur.notice else Role.BODY, cur)
+        text = line.text
+        came = CONTINUED_FROM.match(text)  # （上接第1版）外立面整治等……
+        if came is not None:
+            if not cur.paragraphs:
+                cur.continued_from = cn_int(came.group("n"))
+            text = text[came.end() :].lstrip()
+        text, ended = _clean(text)
+        goes = CONTINUED_ON.search(text)
+        if goes is not None and not text[goes.end() :].strip():
+            cur.jumps_to, text = cn_int(goes.group("n")), text[: goes.start()].rstrip()
+        jump = JUMP.search(text)  # any other marker at the end: （待续）, （转第3版）
+        text = text[: jump.start()].rstrip() if jump else text
+        if ended or goes is not None:
+            cur.closed = True  # the rest of the page is another story's; a jump's continuation is merged later
         if not text:
             return
         if cur.open_sentence():
-            last = cur.paragraphs[-1]
-            # Chinese joins without a space; a word broken between Latin letters or digits keeps one.
-            edge = last[-1][-1:] + text[:1]
-            last.append(" " + text if edge.isascii() and edge.isalnum() else text)
+            join_fragment(cur.paragraphs[-1], text)
         else:
             if not cur.paragraphs and not cur.subheads:
                 names = bylines.dateline_names(text)
                 if names is not None:
                     cur.lead = True
                     cur.authors.extend(names)
+                    self._role(Role.DATELINE, cur)
+                cur.note = EDITOR_NOTE.match(text) is not None
             cur.paragraphs.append([text])
+            if bylines.is_author_note(text):
+                cur.closed = True  # （作者为某大学教授）: the piece ends here
         cur.broken = cur.after_subhead = False
         fragments = cur.paragraphs[-1]
         byline = bylines.split_trailing_byline(fragments[-1])
@@ -293,23 +396,50 @@ class _Assembler:
         cur = self.cur
         if cur is None or cur.closed:
             self.warnings.append(f"line {line.number}: {line.kind.value} outside any item ignored: {line.text}")
+            self._role(Role.IGNORED, None)
             return
+        self._role(Role.CREDIT if line.kind is Kind.CREDIT else Role.BYLINE, cur)
         cur.authors.extend(line.names)
+        if line.kind is Kind.BYLINE and not line.names and "评论员" not in line.text:
+            self.warnings.append(f"line {line.number}: byline without a name: {line.text}")
         if line.kind is Kind.CREDIT:
             cur.closed = cur.credited = True
-        elif cur.paragraphs:
+        elif cur.paragraphs and not (cur.note and len(cur.paragraphs) <= _MAX_NOTE_PARAGRAPHS):
             cur.closed = True
         else:
-            cur.lead = True  # 本报记者 XX right under the headline
+            cur.lead = True  # 本报记者 XX right under the headline (or under the editor's note)
+            cur.note = False
+
+    def _mark(self, line: Line) -> None:
+        """（下转第2版）, （上接第1版）, （完）, （相关报道见第3版） on a line of their own."""
+        cur, text = self.cur, line.text
+        goes, came = CONTINUED_ON.fullmatch(text), CONTINUED_FROM.fullmatch(text)
+        if goes is not None and cur is not None:
+            cur.jumps_to, cur.closed = cn_int(goes.group("n")), True
+        elif came is not None and cur is not None and not cur.paragraphs:
+            cur.continued_from = cn_int(came.group("n"))
+        elif END_MARK.fullmatch(text) and cur is not None:
+            cur.closed = True
+        role = Role.JUMP if goes or came else Role.END_MARK if END_MARK.fullmatch(text) else Role.CROSS_REF
+        self._role(role, cur)
 
     def _flush(self) -> None:
         cur, self.cur = self.cur, None
         if cur is None:
             return
+        if cur.block is not None and cur.lead and sum(len(f) for p in cur.paragraphs for f in p) >= _FULL_SIZE:
+            cur.block = self.block = None  # a full-size article with its own byline or dateline ends the block
         if cur.paragraphs or cur.credited:
             self.drafts.append(cur)
         else:
             self.warnings.append(f"line {cur.line}: headline without text ignored: {cur.title}")
+
+    def _role(self, role: Role, draft: Draft | None) -> None:
+        self.roles[self.i] = (role, draft)
+
+    def _advance(self, role: Role, draft: Draft | None) -> None:
+        self.roles[self.i] = (role, draft)
+        self.i += 1
 
     def _peek(self, ahead: int) -> Line | None:
         j = self.i + ahead
@@ -326,3 +456,20 @@ def _is_signature(line: Line, nxt: Line | None) -> bool:
 def _marked(line: Line) -> bool:
     """A column tag set off by brackets or a bullet: 【权威发布】, ■评论."""
     return line.text[:1] in "【[■□●◆★▲" and column_tag(line) is not None
+
+
+def join_fragment(fragments: list[str], text: str) -> None:
+    """Chinese joins without a space; a word broken between Latin letters or digits keeps one."""
+    edge = fragments[-1][-1:] + text[:1]
+    fragments.append(" " + text if edge.isascii() and edge.isalnum() else text)
+
+
+def _clean(text: str) -> tuple[str, bool]:
+    """The text without cross-references and end marks; True when an end mark （完） was among them."""
+    if "见" in text:
+        text = CROSS_REF.sub("", text)
+    ended = False
+    if "完" in text or "待续" in text:
+        text, count = END_MARK.subn("", text)
+        ended = count > 0
+    return text.strip(), ended

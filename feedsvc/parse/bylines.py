@@ -20,6 +20,7 @@ _ROLE = re.compile(
     rf"|(?:据)?{_AGENCY}(?:发|电|讯)?|(?:{_AGENCY})?(?:综合|综合报道|综述|报道|摄影报道)"
     r"|实习生|文|图|文图|图文|摄影|撰文|整理|编译|采写|执笔|绘|制图|供图"
 )
+_HAN_CHAR = re.compile(rf"[{HAN}]+")
 _NAME = re.compile(rf"[{HAN}]{{2,4}}|[{HAN}]{{1,8}}(?:[·・•．][{HAN}]{{1,10}}){{1,3}}")
 _GLUED = re.compile(rf"(?P<role>{_ROLE.pattern})(?P<name>{_NAME.pattern})")
 # Words that fit the shape of a name but are not one: notes in parentheses, column names, photo agencies.
@@ -42,6 +43,18 @@ _DATELINE = re.compile(
     rf"^(?P<lead>(?:据)?{_AGENCY}[{HAN}0-9０-９\s]{{0,14}}?(?:电|讯|综合消息))\s*"
     r"(?:[(（](?P<by>[^()（）]{1,60})[)）])?"
 )
+_AUTHOR_NOTE = re.compile(r"^[(（]\s*(?:本文)?作者(?:为|系|是|现为|现任|单位|简介|：|:)")
+# Surnames, for telling a bare name on its own line (王 伟, 欧阳娜) from a short headline.
+_SURNAMES = frozenset(
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾萧肖田董潘袁蔡蒋余于杜叶程魏苏吕丁任"
+    "沈姚卢姜崔钟谭陆汪范金石廖贾夏韦傅方邹熊孟秦邱江尹薛闫阎段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
+    "常温康施文牛樊葛邢安齐易乔伍庞颜倪庄聂章鲁岳翟殷詹申欧耿关兰焦俞左柳甘祝包宁尚符舒阮柯纪梅童凌毕单"
+    "季裴霍涂成苗谷盛曲翁冉骆蓝路游辛靳管柴蒙鲍华喻祁蒲房滕屈饶解牟艾尤阳时穆农司卓古吉缪简车项连芦麦褚娄"
+    "窦戚岑景党宫费卜冷晏席卫米柏宗瞿桂全佟应臧闵苟邬边卞姬师和仇栾隋商刁沙荣巫寇桑郎甄丛仲虞敖巩明佘池查麻"
+    "苑迟邝白许诺"
+)
+_COMPOUND_SURNAMES = ("欧阳", "司马", "诸葛", "上官", "东方", "皇甫", "令狐", "慕容", "尉迟", "公孙", "夏侯")
+_BARE_NAME = re.compile(rf"(?P<a>[{HAN}])(?P<pad>\s?)(?P<b>[{HAN}]{{1,3}})")
 _EDITOR = re.compile(
     r"^[(（【]?\s*(?:责任编辑|本版编辑|本版责编|责编|编辑|校对|美编|美术编辑|版式设计|版式|排版|值班编辑|组版|审读|"
     r"终审|图片编辑|视觉设计|统筹|本期统筹|策划|监制)\s*[:：]"
@@ -53,7 +66,7 @@ def byline_names(text: str) -> tuple[str, ...] | None:
 
     A byline of roles only (`本报评论员`, `新华社`) is still a byline, with no names.
     """
-    tokens = [t for t in _SEPARATORS.split(text.strip()) if t]
+    tokens = _unpad([t for t in _SEPARATORS.split(text.strip()) if t])
     if not tokens or len(tokens) > 12:
         return None
     names: list[str] = []
@@ -67,6 +80,34 @@ def byline_names(text: str) -> tuple[str, ...] | None:
             return None
         names.append(name)
     return tuple(names)
+
+
+def _unpad(tokens: list[str]) -> list[str]:
+    """`许　诺` is one name: a two-character name padded to three cells, split here into two single characters."""
+    if all(len(t) > 1 for t in tokens):
+        return tokens
+    out: list[str] = []
+    for token in tokens:
+        if out and len(token) == 1 and len(out[-1]) == 1 and _HAN_CHAR.fullmatch(token + out[-1]):
+            out[-1] += token
+        else:
+            out.append(token)
+    return out
+
+
+def bare_name(line: str) -> str | None:
+    """A person's name alone on a line (`张三`, `许　诺` padded, `欧阳娜`), as an opinion piece prints its author."""
+    m = _BARE_NAME.fullmatch(line.strip())
+    if m is None or (m.group("pad") and len(m.group("b")) != 1):
+        return None
+    name = m.group("a") + m.group("b")
+    surnamed = name[0] in _SURNAMES or (len(name) > 2 and name.startswith(_COMPOUND_SURNAMES))
+    return name if surnamed and name not in _NOT_NAMES and not _ROLE.fullmatch(name) else None
+
+
+def is_author_note(line: str) -> bool:
+    """`（作者为某大学教授）`: who the author is; no byline, and no names."""
+    return _AUTHOR_NOTE.match(line) is not None
 
 
 def _glued_name(token: str) -> str | None:
@@ -89,7 +130,7 @@ def standalone_byline(line: str) -> tuple[str, ...] | None:
     first = _SEPARATORS.split(line, maxsplit=1)[0]
     m = _GLUED.fullmatch(first)
     led = _ROLE.fullmatch(first) or (m is not None and len(m.group("role")) >= 3)
-    if not led or not any(w in line for w in ("记者", "通讯员", "实习生", "撰稿人")):
+    if not led or not any(w in line for w in ("记者", "通讯员", "实习生", "撰稿人", "评论员")):
         return None
     return byline_names(line)
 

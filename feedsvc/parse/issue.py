@@ -8,37 +8,57 @@ suspensions (`notices`). Anything unparseable raises `ParseError`; oddities beco
 from __future__ import annotations
 
 from collections.abc import Collection
+from dataclasses import dataclass
 from datetime import date
 from pathlib import PurePath
 
 from feedsvc.errors import ParseError
 from feedsvc.model import Issue, Item, ItemKind, Suspension, item_id
-from feedsvc.parse.assemble import MAX_CAPTION_PARAGRAPHS, Draft, assemble
+from feedsvc.parse.assemble import MAX_CAPTION_PARAGRAPHS, Draft, Roles, assemble
 from feedsvc.parse.cndates import date_in_name
 from feedsvc.parse.decode import decode
-from feedsvc.parse.lines import Kind, Line, masthead, split_lines
+from feedsvc.parse.jumps import join_jumps
+from feedsvc.parse.lines import Kind, Line, Role, masthead, split_lines
 from feedsvc.parse.notices import merge_suspensions, read_suspension
 
 _MAX_WARNINGS = 50
 
 
+@dataclass(frozen=True)
+class Reading:
+    """An issue and how it was read: each classified line, what it was taken for and the item it went to."""
+
+    issue: Issue
+    lines: list[Line]
+    roles: list[tuple[Role, int | None]]  # per line: its role and the ordinal of its item
+
+
 def parse_issue(data: bytes, source: str, *, weekdays: Collection[int] = (0, 2, 4)) -> Issue:
     """Parse one issue file; `weekdays` (0 = Monday) are the publication days used to expand ranges."""
-    days = frozenset(weekdays)
+    return _guarded(data, source, weekdays, explain=False).issue
+
+
+def read_issue(data: bytes, source: str, *, weekdays: Collection[int] = (0, 2, 4)) -> Reading:
+    """`parse_issue`, with the reading of every line (`feedsvc parse --explain`)."""
+    return _guarded(data, source, weekdays, explain=True)
+
+
+def _guarded(data: bytes, source: str, weekdays: Collection[int], explain: bool) -> Reading:
     try:
-        return _parse(data, source, days)
+        return _parse(data, source, frozenset(weekdays), explain)
     except ParseError:
         raise
     except Exception as exc:  # the contract is an Issue or a ParseError, whatever the bytes
         raise ParseError(source, f"internal parser error ({type(exc).__name__}: {exc})") from exc
 
 
-def _parse(data: bytes, source: str, weekdays: frozenset[int]) -> Issue:
+def _parse(data: bytes, source: str, weekdays: frozenset[int], explain: bool) -> Reading:
     decoded = decode(data, source)
     warnings = list(decoded.warnings)
     lines = split_lines(decoded.text)
     start, masthead_date, page = masthead(lines)
-    drafts = assemble(lines, start, page, warnings)
+    drafts, roles = assemble(lines, start, page, warnings)
+    drafts, merged = join_jumps(drafts, warnings)
     issue_date = _issue_date(source, masthead_date, lines, drafts, warnings)
     if not drafts:
         raise ParseError(source, "no article found (no headline followed by text)")
@@ -46,7 +66,19 @@ def _parse(data: bytes, source: str, weekdays: frozenset[int]) -> Issue:
     suspension = _suspension(drafts, issue_date, weekdays, warnings)
     if len(warnings) > _MAX_WARNINGS:
         warnings[_MAX_WARNINGS:] = [f"… and {len(warnings) - _MAX_WARNINGS} more warnings"]
-    return Issue(source, decoded.encoding, issue_date, items, suspension, tuple(warnings))
+    issue = Issue(source, decoded.encoding, issue_date, items, suspension, tuple(warnings))
+    return Reading(issue, lines, _ordinals(roles, drafts, merged) if explain else [])
+
+
+def _ordinals(roles: Roles, drafts: list[Draft], merged: dict[int, Draft]) -> list[tuple[Role, int | None]]:
+    ordinal = {id(d): n for n, d in enumerate(drafts, 1)}
+    out: list[tuple[Role, int | None]] = []
+    for role, draft in roles:
+        if draft is not None and id(draft) in merged:
+            role = Role.REPEATED_HEADLINE if role is Role.HEADLINE else role
+            draft = merged[id(draft)]
+        out.append((role, ordinal.get(id(draft)) if draft is not None else None))
+    return out
 
 
 def _issue_date(
@@ -84,10 +116,10 @@ def _item(draft: Draft, ordinal: int, issue_date: date) -> Item:
         ordinal=ordinal,
         kind=kind,
         title=draft.title,
-        section=draft.section,
         subheads=tuple(draft.subheads),
+        section=draft.section or draft.block,
         paragraphs=tuple("".join(f) for f in draft.paragraphs),  # never empty: assemble keeps no empty text
-        authors=tuple(dict.fromkeys(draft.authors)),
+        authors=() if draft.notice else tuple(dict.fromkeys(draft.authors)),  # a notice is signed, not written
         page=draft.page,
         subhead_at=tuple(draft.subhead_at),
     )

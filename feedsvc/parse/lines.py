@@ -9,10 +9,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date
-from enum import Enum
+from enum import Enum, StrEnum
 
 from feedsvc.parse import bylines
 from feedsvc.parse.cndates import FULL_DATE, WEEKDAY, cn_int, match_date
+from feedsvc.parse.wrap import logical_lines
 
 MAX_HEADLINE = 40
 MAX_COLUMN_TAG = 8
@@ -30,6 +31,20 @@ _FURNITURE = re.compile(
 _META = re.compile(rf"^(?:(?:{_FURNITURE.pattern})[\s·|｜]*)+$")
 # Jump and end markers: (完), （待续）, （上接第1版）, （下转第3版）.
 JUMP = re.compile(r"[(（]\s*(?:完|待续|未完待续|全文完|[上下]?[转接]第?\s*\S{1,4}\s*版)\s*[)）]$")
+_PAGE_NO = r"(?:第\s*)?[A-Za-zＡ-Ｚ]?\s*(?P<n>[0-9０-９]{1,3}|[一二三四五六七八九十]{1,3})\s*版"
+CONTINUED_ON = re.compile(rf"[(（]\s*(?:下转|转至|转到|转)\s*{_PAGE_NO}\s*[)）]")  # （下转第3版）
+CONTINUED_FROM = re.compile(rf"[(（]\s*(?:上接|接|承)\s*{_PAGE_NO}\s*[)）]")  # （上接第1版）
+END_MARK = re.compile(r"[(（]\s*(?:完|全文完|待续|未完待续)\s*[)）]")
+# A pointer to another page: （相关报道见第3版）, （详见第三版）, （图见第5版·要闻）.
+CROSS_REF = re.compile(
+    r"[(（][^()（）。]{0,16}?见\s*(?:本报)?(?:今日|本期|本版)?\s*(?:第\s*)?[A-Za-zＡ-Ｚ]?\s*"
+    r"(?:[0-9０-９]{1,3}|[一二三四五六七八九十]{1,3})\s*版[^()（）。]{0,10}[)）]"
+)
+# A label over a block of short items: 【图片新闻】, 简讯, ■新闻速递, 图片报道.
+_BLOCK_LABEL = re.compile(
+    r"[【\[■□●◆★▲]?\s*(?P<label>[\u4e00-\u9fff·]{0,6}?"
+    r"(?:简讯|快讯|短讯|速递|速览|简报|图片新闻|新闻图片|图片报道|图闻|图说|一句话新闻|集锦|集萃|荟萃))\s*[】\]]?"
+)
 _LOOSE_PAGE = re.compile(r"(?:^|\s)[A-Za-z]?(?P<n>[0-9０-９]{1,2})(?:\s|$)")
 _WEEKDAY_RE = re.compile(WEEKDAY)
 _DECORATION = "■□●○◆◇★☆▲△▼▽◎※→·•【】[]「」"
@@ -38,6 +53,38 @@ _MAX_PAGE_NAME = 8
 _MASTHEAD_LINES = 6
 _MAX_NAME = 20  # the paper's name (and its romanisation) above the masthead date
 _NOTICE_WORDS = re.compile("休刊|停刊|停报|出版")
+
+
+# An editor's note opens the text of an article, even when short: 【编者按】, 编者按：.
+EDITOR_NOTE = re.compile(r"[【\[]?\s*编者按\s*[】\]]?\s*[:：]?")
+
+
+class Role(StrEnum):
+    """What the parser took a line for, in the end (`feedsvc parse --explain`)."""
+
+    MASTHEAD = "masthead"
+    PAGE_HEADER = "page header"
+    DATE = "date line"
+    FURNITURE = "furniture"
+    PAGE_NUMBER = "page number"
+    EDITOR = "editor credit"
+    HEADLINE = "headline"
+    HEADLINE_MORE = "headline, continued"
+    REPEATED_HEADLINE = "repeated headline"
+    COLUMN_TAG = "column tag"
+    BLOCK_LABEL = "block label"
+    SUBHEAD = "subhead"
+    BYLINE = "byline"
+    AUTHOR = "author"
+    DATELINE = "dateline"
+    BODY = "body"
+    CREDIT = "photo credit"
+    JUMP = "jump marker"
+    END_MARK = "end mark"
+    CROSS_REF = "cross-reference"
+    NOTICE = "notice"
+    SIGNATURE = "signature"
+    IGNORED = "ignored"
 
 
 class Kind(Enum):
@@ -49,6 +96,9 @@ class Kind(Enum):
     BYLINE = "byline"  # (孙红丽), 本报记者 张华
     SHORT = "short"  # headline-like: title, column tag, subhead or signature
     BODY = "body"
+    MARK = "marker"  # （下转第2版）, （上接第1版）, （完）, （相关报道见第3版） on a line of their own
+    LABEL = "block label"  # 【图片新闻】, 简讯: the section of the short items under it
+    PAGE_NUMBER = "page number"  # — 2 —, -2-, 第2页: print furniture inside the text
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,23 +109,42 @@ class Line:
     page: int | None = None
     date: date | None = None
     names: tuple[str, ...] = ()
+    label: str = ""  # a page header's page name (要闻), a block label's name (图片新闻)
+    last: int = 0  # the last file line of a hard-wrapped line run on over several; 0: only `number`
 
 
 def split_lines(text: str) -> list[Line]:
-    """Classify every non-blank line of a decoded issue."""
+    """Classify every non-blank line of a decoded issue (hard-wrapped lines joined first)."""
     out = []
-    for number, raw in enumerate(text.split("\n"), 1):
-        line = _SPACE.sub(" ", raw).strip()
-        if line:
-            out.append(classify(line, number))
+    for logical in logical_lines(text, _standalone):
+        line = _SPACE.sub(" ", logical.text).strip()
+        if logical.page_number:
+            out.append(Line(Kind.PAGE_NUMBER, line, logical.first))
+            continue
+        found = classify(line, logical.first)
+        out.append(found if logical.last == logical.first else _with_last(found, logical.last))
     return out
+
+
+def _with_last(line: Line, last: int) -> Line:
+    return Line(line.kind, line.text, line.number, line.page, line.date, line.names, line.label, last)
+
+
+def _standalone(raw: str) -> bool:
+    """A line that is never the run-on of a hard-wrapped one, nor runs on into the next."""
+    return classify(_SPACE.sub(" ", raw)).kind not in (Kind.BODY, Kind.SHORT)
 
 
 def classify(line: str, number: int = 0) -> Line:
     """What one whitespace-collapsed, non-blank line is."""
     if len(line) <= 60 and "。" not in line:
+        if _is_mark(line):
+            return Line(Kind.MARK, line, number)
         if _META.match(line) or JUMP.fullmatch(line) or not any(ch.isalnum() for ch in line):
-            return Line(Kind.META, line, number)  # furniture, jump markers, ＊＊＊ separators
+            return Line(Kind.META, line, number)  # furniture, ＊＊＊ separators
+        block = _BLOCK_LABEL.fullmatch(line)
+        if block is not None:
+            return Line(Kind.LABEL, line, number, label=block.group("label"))
         found = _header_or_date(line, number)
         if found:
             return found
@@ -88,8 +157,14 @@ def classify(line: str, number: int = 0) -> Line:
         names = bylines.standalone_byline(core)
         if names is not None:
             return Line(Kind.BYLINE, line, number, names=names)
-    # A line opening with a dateline (本报讯 …) is text even when short: a truncated file may end in one.
-    short = is_headline_like(line) and bylines.dateline_names(line) is None
+    # A line opening with a dateline (本报讯 …) is text even when short: a truncated file may end in one;
+    # so is an author's note (（作者为某大学教授）).
+    short = (
+        is_headline_like(line)
+        and bylines.dateline_names(line) is None
+        and not bylines.is_author_note(line)
+        and EDITOR_NOTE.match(line) is None
+    )
     return Line(Kind.SHORT if short else Kind.BODY, line, number)
 
 
@@ -113,13 +188,18 @@ def _header_or_date(line: str, number: int) -> Line | None:
     if page is not None:
         # The page name (要闻, 国际·观察) is short; with the date the paper's name may come too.
         limit = _MAX_HEADER_REST if day is not None else _MAX_PAGE_NAME
-        return Line(Kind.HEADER, line, number, page=page, date=day) if len(rest) <= limit else None
+        return Line(Kind.HEADER, line, number, page=page, date=day, label=rest) if len(rest) <= limit else None
     # Without 第N版 only a dated weekday line with a few words (the paper's or page's name, a bare page
     # number) is a header; `2025年1月1日(星期三)休刊` is notice text.
     if day is not None and weekday and len(rest) <= _MAX_HEADER_REST and not _NOTICE_WORDS.search(rest):
         loose = _LOOSE_PAGE.search(rest)
-        return Line(Kind.HEADER, line, number, page=cn_int(loose.group("n")) if loose else None, date=day)
+        name = _LOOSE_PAGE.sub(" ", rest).strip()
+        return Line(Kind.HEADER, line, number, page=cn_int(loose.group("n")) if loose else None, date=day, label=name)
     return None
+
+
+def _is_mark(line: str) -> bool:
+    return any(p.fullmatch(line) for p in (CONTINUED_ON, CONTINUED_FROM, END_MARK, CROSS_REF))
 
 
 def ends_sentence(text: str) -> bool:
