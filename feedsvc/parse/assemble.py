@@ -70,6 +70,7 @@ class Draft:
     paragraphs: list[list[str]] = field(default_factory=list)  # fragments of page-broken paragraphs
     authors: list[str] = field(default_factory=list)
     lead: bool = False  # opened with a dateline or a byline under the headline
+    signed_lead: bool = False  # a byline line under the headline: the form of a full-size article
     credited: bool = False  # a photo credit closed it
     closed: bool = False  # byline, credit or signature: the next headline starts a new item
     broken: bool = False  # a page header since the last text: only an open sentence continues
@@ -100,7 +101,7 @@ class _Assembler:
         self.orphans: list[int] = []
         self.section: str | None = None  # a marked column tag printed above the next headline
         self.block: str | None = None  # a block label's name, the section of each item until the block ends
-        self.page_name = ""
+        self.page_name = next((ln.label for ln in lines[:start] if ln.kind is Kind.HEADER), "")
         none: Draft | None = None
         self.roles: Roles = [(Role.MASTHEAD, none)] * start + [(Role.IGNORED, none)] * (len(lines) - start)
         # More blank lines than the file usually puts between blocks separate items, not sections of one.
@@ -153,9 +154,7 @@ class _Assembler:
         if cur is not None and cur.notice and cur.paragraphs and self._notice_end(line):
             return
         if cur is not None and self._author_line(cur, line):
-            cur.authors.append(bylines.bare_name(line.text) or "")
-            cur.lead = True
-            self._advance(Role.AUTHOR, cur)
+            self._author(cur, line)
             return
         if nxt is not None and nxt.kind is Kind.SHORT and column_tag(nxt) is None and (
             _marked(line) or (cur is not None and not cur.bare() and self._tag_above_headline(cur, line))
@@ -187,6 +186,11 @@ class _Assembler:
         cur.after_subhead = True
         self._advance(Role.SUBHEAD, cur)
 
+    def _author(self, cur: Draft, line: Line) -> None:
+        cur.authors.append(bylines.bare_name(line.text) or "")
+        cur.lead = True
+        self._advance(Role.AUTHOR, cur)
+
     def _author_line(self, cur: Draft, line: Line) -> bool:
         """`张三` or `许　诺` alone under an opinion piece's headline, before its text."""
         nxt = self._peek(1)
@@ -201,9 +205,7 @@ class _Assembler:
         """The text ahead (up to the next headline-like line) ends with `（作者为…）`: an opinion piece."""
         j = self.i + 1
         while j < len(self.lines) and self.lines[j].kind is Kind.BODY:
-            if bylines.is_author_note(self.lines[j].text) or bylines.is_author_note(
-                self.lines[j].text[max(self.lines[j].text.rfind("（"), self.lines[j].text.rfind("(")) :]
-            ):
+            if bylines.ends_with_author_note(self.lines[j].text):
                 return True
             j += 1
         return False
@@ -325,6 +327,9 @@ class _Assembler:
         for j in range(first + 1, self.i):
             self.roles[j] = (Role.HEADLINE_MORE, cur)
         nxt, after = self._peek(0), self._peek(1)
+        if nxt is not None and nxt.kind is Kind.SHORT and self._author_line(cur, nxt):
+            self._author(cur, nxt)
+            return
         tag = column_tag(nxt) if nxt is not None else None
         if tag and not cur.notice and after is not None and after.kind in (Kind.BODY, Kind.BYLINE):
             cur.section = tag
@@ -380,8 +385,8 @@ class _Assembler:
                     self._role(Role.DATELINE, cur)
                 cur.note = EDITOR_NOTE.match(text) is not None
             cur.paragraphs.append([text])
-            if bylines.is_author_note(text):
-                cur.closed = True  # （作者为某大学教授）: the piece ends here
+        if bylines.ends_with_author_note(text):
+            cur.closed = True  # （作者为某大学教授）: the piece ends here
         cur.broken = cur.after_subhead = False
         fragments = cur.paragraphs[-1]
         byline = bylines.split_trailing_byline(fragments[-1])
@@ -407,7 +412,7 @@ class _Assembler:
         elif cur.paragraphs and not (cur.note and len(cur.paragraphs) <= _MAX_NOTE_PARAGRAPHS):
             cur.closed = True
         else:
-            cur.lead = True  # 本报记者 XX right under the headline (or under the editor's note)
+            cur.lead = cur.signed_lead = True  # 本报记者 XX right under the headline (or under the editor's note)
             cur.note = False
 
     def _mark(self, line: Line) -> None:
@@ -427,7 +432,9 @@ class _Assembler:
         cur, self.cur = self.cur, None
         if cur is None:
             return
-        if cur.block is not None and cur.lead and sum(len(f) for p in cur.paragraphs for f in p) >= _FULL_SIZE:
+        if cur.block is not None and (cur.signed_lead or (
+            cur.lead and sum(len(f) for p in cur.paragraphs for f in p) >= _FULL_SIZE
+        )):
             cur.block = self.block = None  # a full-size article with its own byline or dateline ends the block
         if cur.paragraphs or cur.credited:
             self.drafts.append(cur)

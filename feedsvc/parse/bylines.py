@@ -110,6 +110,13 @@ def is_author_note(line: str) -> bool:
     return _AUTHOR_NOTE.match(line) is not None
 
 
+def ends_with_author_note(paragraph: str) -> bool:
+    """`…第一动力。（作者系某研究院研究员）`"""
+    if not paragraph.endswith((")", "）")):
+        return False
+    return is_author_note(paragraph[max(paragraph.rfind("("), paragraph.rfind("（")) :])
+
+
 def _glued_name(token: str) -> str | None:
     """`记者张三` → `张三`; one-character roles (文, 图) are too common inside names to split on."""
     m = _GLUED.fullmatch(token)
