@@ -80,17 +80,21 @@ def run(config_file: Path | None, log_format: str, **overrides: Any) -> None:
 @cli.command()
 @click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
 @click.option("--json", "as_json", is_flag=True, help="Print the issue as JSON.")
+@click.option("--explain", is_flag=True, help="Print each line with what it was taken for and its item.")
 @config_option
 @_one_line_errors
-def parse(file: Path, as_json: bool, config_file: Path | None) -> None:
+def parse(file: Path, as_json: bool, explain: bool, config_file: Path | None) -> None:
     """Parse one issue file and print what it holds.
 
     Example:
 
         feedsvc parse --json seeds/000_90b6bc3011e581f6.txt
     """
-    from feedsvc.wiring import parse_file
+    from feedsvc.wiring import explain_file, parse_file
 
+    if explain:
+        click.echo("\n".join(explain_file(_settings(config_file), file)))
+        return
     issue = parse_file(_settings(config_file), file)
     if as_json:
         click.echo(json.dumps(issue.to_dict(), ensure_ascii=False, indent=2))

@@ -38,7 +38,7 @@ from feedsvc.intake import read_inbox_file
 from feedsvc.logs import log_event
 from feedsvc.model import Issue
 from feedsvc.paper import Paper
-from feedsvc.parse import parse_issue
+from feedsvc.parse import explain, parse_issue
 from feedsvc.publication import Publication, publisher_for
 from feedsvc.service import Service
 from feedsvc.store import Store
@@ -52,6 +52,12 @@ def parse_file(settings: Settings, path: Path) -> Issue:
     """The parse stage alone, on one file read as the inbox reads it."""
     intake = read_inbox_file(path, path.parent, settings.max_file_bytes)
     return parse_issue(intake.data, intake.name, weekdays=settings.weekdays)
+
+
+def explain_file(settings: Settings, path: Path) -> list[str]:
+    """`parse_file`'s reading of each line, its items and warnings (`feedsvc parse --explain`)."""
+    intake = read_inbox_file(path, path.parent, settings.max_file_bytes)
+    return list(explain(intake.data, intake.name, weekdays=settings.weekdays))
 
 
 def open_service(settings: Settings, clock: Clock = system_clock,

@@ -376,6 +376,7 @@ class _Assembler:
             return
         if cur.open_sentence():
             join_fragment(cur.paragraphs[-1], text)
+            self._role(Role.BODY_MORE, cur)
         else:
             if not cur.paragraphs and not cur.subheads:
                 names = bylines.dateline_names(text)

@@ -78,6 +78,7 @@ class Role(StrEnum):
     AUTHOR = "author"
     DATELINE = "dateline"
     BODY = "body"
+    BODY_MORE = "body, run on"  # the rest of a paragraph broken across lines, columns or pages
     CREDIT = "photo credit"
     JUMP = "jump marker"
     END_MARK = "end mark"
