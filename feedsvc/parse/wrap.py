@@ -61,13 +61,21 @@ def logical_lines(text: str, standalone: Callable[[str], bool]) -> list[Logical]
             out.append(line)  # wrapped text runs on across it
             continue
         at = _run_index(out)
-        if row and at is not None and _runs_on(out[at].text, row, line.text, width, standalone):
+        if row and at is not None and _adjacent(out, at, line) and _runs_on(out[at].text, row, line.text, width,
+                                                                            standalone):
             run = out[at]
             out[at] = Logical(run.text + line.text.lstrip(), run.first, line.last)
         else:
             out.append(line)
         row = line.text
     return out
+
+
+def _adjacent(out: list[Logical], at: int, line: Logical) -> bool:
+    """No blank line between out[at] and `line`, but for those around page numbers printed between them."""
+    if line.first == out[at].last + 1:
+        return True
+    return at < len(out) - 1  # page numbers (and their blank lines) stand between them
 
 
 def _run_index(out: list[Logical]) -> int | None:
@@ -84,7 +92,8 @@ def _measure(text: str, wide: bool) -> int:
 
 def _wrap_width(lines: list[Logical]) -> tuple[int, bool] | None:
     """(width, measured in cells) when the file is hard-wrapped, else None."""
-    texts = [ln.text for ln in lines if not ln.page_number]
+    rows = [ln for ln in lines if not ln.page_number]
+    texts = [ln.text for ln in rows]
     if len(texts) < _MIN_WRAPPED + 1 or max(len(t) for t in texts) > _MAX_WRAP_CELLS:
         return None  # (cheap: a line this long is no wrapped row in either measure)
     best: tuple[int, tuple[int, bool]] | None = None
@@ -97,8 +106,11 @@ def _wrap_width(lines: list[Logical]) -> tuple[int, bool] | None:
         width = max(s for s, count in common if count == common[0][1])
         broken = sum(
             1
-            for a, b in pairwise(texts)
-            if _measure(a, wide) >= width - 1 and not _ends(a) and not b.startswith(_INDENT)
+            for (a, b), (la, lb) in zip(pairwise(texts), pairwise(rows), strict=True)
+            if lb.first == la.last + 1
+            and _measure(a, wide) >= width - 1
+            and not _ends(a)
+            and not b.startswith(_INDENT)
         )
         if broken >= _MIN_WRAPPED and (best is None or broken > best[0]):
             best = (broken, (width, wide))
@@ -120,5 +132,9 @@ def _runs_on(text: str, row: str, line: str, width: tuple[int, bool], standalone
 
 
 def _ends(text: str) -> bool:
-    text = text.rstrip().rstrip(_CLOSERS)
+    """A sentence ends, or a parenthesis closes (a byline, a marker): no wrapped row breaks off there."""
+    text = text.rstrip()
+    if text.endswith((")", "）")):
+        return True
+    text = text.rstrip(_CLOSERS)
     return not text or text[-1] in _SENTENCE_END
