@@ -417,9 +417,14 @@ def test_end_marks_and_cross_references_leave_the_text(read, mark, where):
 @pytest.mark.parametrize("gap", ["\n", "\n\n"])
 def test_short_lines_of_one_width_are_not_taken_for_wrapped(read, gap):
     """Short one-line paragraphs, bylines and headlines of about the same width, as a small desk types them."""
-    stories = [("城市更新 老街焕新", "张华"), ("秋粮收获 农民增收", "李强"), ("节前市场 供应充足", "王芳"), ("读者来信 回音", "赵磊")]
+    stories = [
+        ("城市更新 老街焕新", "张华"),
+        ("秋粮收获 农民增收", "李强"),
+        ("节前市场 供应充足", "王芳"),
+        ("读者来信 回音", "赵磊"),
+    ]
     rows = [H1]
     for title, name in stories:
-        rows += [title, f"本报讯 {title}的消息今天发布，各方反响热烈", f"有关部门表示，将继续推进相关工作。(记者 {name})"]
+        rows += [title, f"本报讯 {title}的消息今天发布，各方反响热烈", f"有关部门表示，将继续推进工作。(记者 {name})"]
     issue = read(gap.join(rows) + "\n")
     assert [(i.title, i.authors) for i in issue.items] == [(t, (n,)) for t, n in stories]
