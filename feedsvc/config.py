@@ -12,6 +12,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from feedsvc.errors import ConfigError
 from feedsvc.model import Suspension
+from feedsvc.websub.settings import WebSubSettings
+from feedsvc.websub.settings import from_table as websub_settings
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
@@ -39,6 +41,7 @@ class Settings:
     max_age_cap_days: float = 7.0
     overdue_max_age_seconds: int = 300
     suspensions: tuple[Suspension, ...] = ()
+    websub: WebSubSettings = field(default_factory=WebSubSettings)
 
     @property
     def public(self) -> Path:
@@ -147,6 +150,8 @@ def _from_mapping(raw: dict[str, Any]) -> dict[str, Any]:
             values[key] = Path(_typed(f"service.{key}", service[key], str))
     if "suspension" in raw:
         values["suspensions"] = _suspensions(raw["suspension"])
+    if "websub" in raw:
+        values["websub"] = websub_settings(raw["websub"])
     return values
 
 

@@ -28,6 +28,7 @@ from feedgen.feed import FeedGenerator
 from lxml import etree
 
 from feedsvc.model import Entry, Item, ItemKind
+from feedsvc.websub.discovery import hub_links_factory
 
 # The category every photo item carries, in every format, so readers can filter pictures.
 PHOTO_CATEGORY = "图片"
@@ -170,6 +171,7 @@ class FeedMeta:
     icon: str | None = None  # absolute URL of a small square image (Atom icon, JSON Feed favicon)
     logo: str | None = None  # absolute URL of a larger one (RSS <image>, Atom logo, JSON Feed icon)
     rights: str | None = None  # RSS <copyright>, Atom <rights>
+    hubs: tuple[str, ...] = ()  # WebSub hubs the feed names (rel="hub")
 
 
 @dataclass(frozen=True)
@@ -228,6 +230,8 @@ def _generator(meta: FeedMeta, entries: Sequence[Entry], enclosures: dict[str, E
     tz = meta.timezone
     fg = FeedGenerator()
     fg.load_extension("dc", atom=False, rss=True)  # name-only bylines: RSS <author> needs an e-mail
+    if meta.hubs:  # feedgen writes only the self link into RSS; Atom gets the hubs through fg.link
+        fg.register_extension("feedsvc_hubs", hub_links_factory(meta.hubs), None, atom=False, rss=True)
     fg.id(meta.feed_id)
     fg.title(clean(meta.title) or UNTITLED)
     fg.description(clean(meta.description) or clean(meta.title) or UNTITLED)
@@ -268,6 +272,7 @@ def _generator(meta: FeedMeta, entries: Sequence[Entry], enclosures: dict[str, E
 def _with_links(fg: FeedGenerator, meta: FeedMeta, name: str, mime: str) -> FeedGenerator:
     # feedgen makes the LAST link the RSS channel <link>: the site must come after self.
     fg.link([{"href": meta.feed_url + name, "rel": "self", "type": mime},
+             *({"href": hub, "rel": "hub"} for hub in meta.hubs),
              {"href": meta.site_url, "rel": "alternate", "type": "text/html"}], replace=True)
     return fg
 

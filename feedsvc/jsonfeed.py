@@ -24,6 +24,7 @@ from feedsvc.feeds import (
     text_of,
 )
 from feedsvc.model import Entry
+from feedsvc.websub.discovery import json_hubs
 
 JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"
 
@@ -70,6 +71,7 @@ def _render_json(meta: FeedMeta, entries: tuple[Entry, ...], enclosures: tuple[t
         "language": meta.language,
         **({"icon": meta.logo} if meta.logo else {}),
         **({"favicon": meta.icon} if meta.icon else {}),
+        **({"hubs": json_hubs(meta.hubs)} if meta.hubs else {}),  # WebSub discovery
         "items": items,
     }
     # No indent: with one, json falls back to its pure-Python encoder, several times slower.

@@ -22,6 +22,7 @@ from feedsvc.media import MEDIA_FOLDER, Image, MediaShelf, photo_numbers
 from feedsvc.paper import Paper
 from feedsvc.publish import IndexView, Publisher, Site
 from feedsvc.store import Store
+from feedsvc.websub.discovery import hub_urls
 
 log = logging.getLogger("feedsvc")
 
@@ -34,7 +35,8 @@ PUBLISHED_MARK = "published-through"
 
 def publisher_for(settings: Settings, url: str) -> Publisher:
     s = settings
-    return Publisher(s.public, Site(s.title, s.description, s.language, url, s.timezone))
+    hubs = hub_urls(url, s.websub.builtin, s.websub.hubs)
+    return Publisher(s.public, Site(s.title, s.description, s.language, url, s.timezone, hubs))
 
 
 class Publication:

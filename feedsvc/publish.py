@@ -36,6 +36,7 @@ class Site:
     language: str  # e.g. "zh-CN"
     url: str  # absolute site URL ending in "/", e.g. "http://127.0.0.1:8080/"
     timezone: ZoneInfo
+    hubs: tuple[str, ...] = ()  # WebSub hubs every feed names
 
 
 @dataclass(frozen=True)
@@ -139,6 +140,7 @@ class Publisher:
             feed_url=site.url + folder,
             feed_id=feed_id,
             timezone=site.timezone,
+            hubs=site.hubs,
         )
         return meta, folder
 

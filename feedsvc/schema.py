@@ -105,6 +105,31 @@ STEPS: tuple[Step, ...] = (
         # sections_of() reads withdrawn items too, which the partial items_live index leaves out.
         "CREATE INDEX items_by_issue ON items(issue_date)",
     )),
+    Step("websub", (
+        # One row per (topic, callback) whose intent was verified; expires_ts is the lease's end (UTC epoch).
+        # pending: the topic changed since the last delivery that succeeded; attempts: failures since then.
+        """CREATE TABLE websub_subscriptions (
+            topic TEXT NOT NULL,
+            callback TEXT NOT NULL,
+            secret TEXT,
+            lease_seconds INTEGER NOT NULL,
+            expires_ts REAL NOT NULL,
+            since TEXT NOT NULL,
+            pending INTEGER NOT NULL DEFAULT 0,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            delivered INTEGER NOT NULL DEFAULT 0,
+            failed INTEGER NOT NULL DEFAULT 0,
+            last_error TEXT,
+            PRIMARY KEY (topic, callback)
+        ) WITHOUT ROWID""",
+        # The sha256 of each topic's document as last pushed (a change is a different digest), and how many
+        # subscribers were dropped after failing.
+        """CREATE TABLE websub_topics (
+            topic TEXT PRIMARY KEY,
+            digest TEXT,
+            dropped INTEGER NOT NULL DEFAULT 0
+        ) WITHOUT ROWID""",
+    )),
 )
 
 VERSION = len(STEPS)

@@ -16,7 +16,7 @@ import os
 import re
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -45,6 +45,8 @@ _http_log.addFilter(_ClientErrorsAtDebug())
 
 MaxAge = Callable[[datetime | None], int]  # the served file's Last-Modified → max-age
 Status = Callable[[], dict[str, Any]]
+Links = Callable[[str], str | None]  # path relative to public/ → Link header value (WebSub discovery) or None
+Route = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 _FEED_TYPES = {
     "rss.xml": "application/rss+xml; charset=utf-8",
@@ -115,8 +117,12 @@ def _jsonable(value: Any) -> Any:
     return iso() if callable(iso) else str(value)
 
 
-def make_app(public: Path, *, max_age: MaxAge, status: Status) -> web.Application:
-    """The aiohttp application serving `public` (looked up per request; it may be empty or missing)."""
+def make_app(public: Path, *, max_age: MaxAge, status: Status, links: Links | None = None,
+             websub: Route | None = None) -> web.Application:
+    """The aiohttp application serving `public` (looked up per request; it may be empty or missing).
+
+    `links` adds a Link header to served files (the hub and self of a feed); `websub` is the hub's POST route.
+    """
     root = os.path.realpath(public)
 
     async def serve_file(request: web.Request) -> web.StreamResponse:
@@ -125,7 +131,11 @@ def make_app(public: Path, *, max_age: MaxAge, status: Status) -> web.Applicatio
             raise web.HTTPNotFound()
         path, ctype = found
         # Vary on every file: any of them may have a .gz sibling that FileResponse would pick.
-        return web.FileResponse(path, headers={hdrs.CONTENT_TYPE: ctype, hdrs.VARY: hdrs.ACCEPT_ENCODING})
+        headers = {hdrs.CONTENT_TYPE: ctype, hdrs.VARY: hdrs.ACCEPT_ENCODING}
+        link = links(path[len(root) + 1:].replace(os.sep, "/")) if links else None
+        if link:
+            headers[hdrs.LINK] = link
+        return web.FileResponse(path, headers=headers)
 
     async def serve_status(request: web.Request) -> web.Response:
         # status() reads the store, which an ingestion may hold for a moment: keep the event loop free meanwhile.
@@ -154,6 +164,8 @@ def make_app(public: Path, *, max_age: MaxAge, status: Status) -> web.Applicatio
     app = web.Application()
     app.router.add_get("/healthz", serve_health)
     app.router.add_get("/status.json", serve_status)
+    if websub is not None:
+        app.router.add_post("/websub", websub)
     app.router.add_get("/{path:.*}", serve_file)  # add_get also answers HEAD; other methods get 405 + Allow
     app.on_response_prepare.append(add_cache_headers)
     return app
