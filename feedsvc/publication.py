@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date, datetime
 from pathlib import Path
 
@@ -53,6 +53,8 @@ class Publication:
         self._released_through = clock()
         self.media = MediaShelf(settings.data / MEDIA_FOLDER, settings.public, settings.max_image_bytes)
         self._photos: dict[date, dict[str, Image]] = {}  # per publication: the images of each issue's photo items
+        # Called after every publication (also one that failed part-way): WebSub pushes the feeds that changed.
+        self.published_hooks: list[Callable[[], None]] = []
 
     def set_site_url(self, url: str) -> None:
         """Links follow the address actually served (port 0 binds a port only known at start)."""
@@ -205,6 +207,8 @@ class Publication:
             if everything:
                 self.publisher.durable = True
                 os.sync()
+            for hook in self.published_hooks:
+                hook()
         self._stale.difference_update(stale)
         self._withdrawn.difference_update(withdrawn)
         self._vacated.difference_update(vacated)

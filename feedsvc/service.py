@@ -25,6 +25,7 @@ from feedsvc.paper import Paper
 from feedsvc.parse import parse_issue
 from feedsvc.publication import Publication
 from feedsvc.store import Store
+from feedsvc.websub import report as websub_report
 
 log = logging.getLogger("feedsvc")
 
@@ -180,6 +181,7 @@ class Service:
         info = status_view.status(self.store, self.paper.calendar, now)
         changed = freshness.file_changed_at(self.settings.public / "rss.xml", now)
         info["max_age_s"] = freshness.max_age(self.paper.calendar, now, changed, self.paper.dates.__contains__)
+        info["websub"] = websub_report.summary(self.settings.database, self.settings.websub)
         return info
 
     def close(self) -> None:

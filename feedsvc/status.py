@@ -8,6 +8,7 @@ from typing import Any
 from feedsvc.calendar import Calendar
 from feedsvc.schedule import Effect, label
 from feedsvc.store import Store
+from feedsvc.websub import report as websub_report
 
 
 def held(store: Store, calendar: Calendar, now: datetime) -> list[dict[str, Any]]:
@@ -84,4 +85,6 @@ def render_text(info: dict[str, Any]) -> str:
         lines.append(f"held:            {h['issue_date']} {h['file']}: {h['reason']}")
     lines.extend(f"missing:         {d}" for d in info["missing"])
     lines.extend(f"rejected:        {r['file']}: {r['reason']}" for r in info["rejected"])
+    if "websub" in info:
+        lines.extend(websub_report.render_text(info["websub"]))
     return "\n".join(lines)

@@ -123,6 +123,7 @@ class Daemon:
         from feedsvc.jobs import Jobs
         from feedsvc.serve import ServerThread, make_app
         from feedsvc.watch import InboxWatcher
+        from feedsvc.websub import web as websub
 
         self.settings = settings
         datafolder.check_apart(settings.inbox, settings.data)
@@ -137,7 +138,11 @@ class Daemon:
         self.watcher = InboxWatcher(settings.inbox, self._ingest, polling=settings.polling,
                                     poll_seconds=settings.poll_seconds, rescan_seconds=rescan)
         self.jobs = Jobs(settings.timezone, clock)
-        app = make_app(settings.public, max_age=self.service.max_age, status=self.service.status)
+        self.hub = websub.hub_for(settings, clock)  # None when [websub] enabled = false
+        if self.hub is not None:
+            self.service.publication.published_hooks.append(self.hub.notify)
+        app = make_app(settings.public, max_age=self.service.max_age, status=self.service.status,
+                       **websub.app_hooks(self.hub))
         self.server = ServerThread(app, settings.host, settings.port)
         self._stopping = threading.Event()
 
@@ -169,12 +174,17 @@ class Daemon:
         self.service.release_due()
         self._check_missing()
         self.service.refresh_index()
+        if self.hub is not None:  # a publication by another process (`feedsvc release`, `build`) is pushed too
+            self.hub.notify()
 
     def start(self) -> None:
         self.server.start()
         if self.settings.port == 0 and not self.settings.base_url:
             # Links must name the port actually bound.
             self.service.set_site_url(self.url)
+        if self.hub is not None:
+            self.hub.topics.site_url = self.url
+            self.hub.start()
         self.service.recover()
         self.schedule()
         self.jobs.every("tick", TICK_SECONDS, self._tick)
@@ -187,6 +197,8 @@ class Daemon:
         self.watcher.stop()
         self.jobs.stop()
         self.server.stop()
+        if self.hub is not None:
+            self.hub.stop()
         self.service.close()
         self.lock.release()
         log.info("stopped")

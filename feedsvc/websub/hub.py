@@ -86,7 +86,7 @@ class Hub:
 
     async def request(self, form: Mapping[str, str], client: str) -> tuple[int, str]:
         """A subscription request from the HTTP server's loop: (status, reason), handled on the hub's loop."""
-        if self._loop is None:
+        if self._loop is None or self._loop.is_closed():
             return 503, "hub not running"
         future = asyncio.run_coroutine_threadsafe(self._request(form, client), self._loop)
         return await asyncio.wrap_future(future)
