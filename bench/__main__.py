@@ -16,10 +16,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench import backfill, drop, hugo, parse_speed, serve
+from bench import backfill, drop, hugo, parse_speed, push, serve
 from bench.common import Context, Corpus, Row, machine
 
-MODULES = {m.NAME: m for m in (parse_speed, backfill, drop, serve, hugo)}
+MODULES = {m.NAME: m for m in (parse_speed, backfill, drop, serve, push, hugo)}
 RESULTS = Path(__file__).with_name("results.md")
 
 

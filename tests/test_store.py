@@ -91,16 +91,18 @@ class TestSchema:
     def test_new_file_records_version_and_steps(self, store: Store, db_path: Path):
         """The folder and file are created; user_version and the named steps are recorded; WAL is on."""
         with sqlite3.connect(db_path) as raw:
-            assert raw.execute("PRAGMA user_version").fetchone()[0] == len(STEPS) == 4
-            assert raw.execute("SELECT version, name FROM schema_steps").fetchall() == [
-                (1, "initial"), (2, "events by name"), (3, "subhead positions"), (4, "items by issue")]
+            assert raw.execute("PRAGMA user_version").fetchone()[0] == len(STEPS)
+            recorded = raw.execute("SELECT version, name FROM schema_steps").fetchall()
+            assert recorded == [(n, step.name) for n, step in enumerate(STEPS, start=1)]
+            assert recorded[:5] == [(1, "initial"), (2, "events by name"), (3, "subhead positions"),
+                                    (4, "items by issue"), (5, "websub")]  # landed steps never move
             assert raw.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
     def test_reopen_applies_nothing_twice(self, db_path: Path):
         Store(db_path).close()
         Store(db_path).close()
         with sqlite3.connect(db_path) as raw:
-            assert raw.execute("SELECT count(*) FROM schema_steps").fetchone()[0] == 4
+            assert raw.execute("SELECT count(*) FROM schema_steps").fetchone()[0] == len(STEPS)
 
     def test_version_1_file_is_upgraded_in_place(self, db_path: Path):
         """A file written by the first schema keeps its rows and gains the later steps."""
@@ -116,7 +118,7 @@ class TestSchema:
         assert store.missing() == [date(2023, 10, 6)]
         store.close()
         with sqlite3.connect(db_path) as raw:
-            assert raw.execute("PRAGMA user_version").fetchone()[0] == 4
+            assert raw.execute("PRAGMA user_version").fetchone()[0] == len(STEPS)
             assert raw.execute("SELECT count(*) FROM sqlite_master WHERE name = 'events_name'").fetchone()[0] == 1
             assert raw.execute("SELECT subhead_at FROM items").fetchall() == []
 

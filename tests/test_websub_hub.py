@@ -43,7 +43,7 @@ class Site:
         self.settings = WebSubSettings(**{"allowed_callback_networks": LOOPBACK, **settings})  # type: ignore[arg-type]
         self.topics = Topics(self.public, "")
         self.hub = Hub(self.settings, database, self.topics, clock)
-        app = make_app(self.public, max_age=lambda: 60, status=dict, links=web.links(self.hub),
+        app = make_app(self.public, max_age=lambda _modified: 60, status=dict, links=web.links(self.hub),
                        websub=web.handler(self.hub) if self.settings.builtin else None)
         self.server = ServerThread(app, "127.0.0.1", 0)
         self.server.start()
