@@ -358,18 +358,19 @@ class _Assembler:
             self._role(Role.IGNORED, None)
             return
         self._role(Role.NOTICE if cur.notice else Role.BODY, cur)
-        text = line.text
-        came = CONTINUED_FROM.match(text)  # （上接第1版）外立面整治等……
-        if came is not None:
-            if not cur.paragraphs:
-                cur.continued_from = cn_int(came.group("n"))
-            text = text[came.end() :].lstrip()
-        text, ended = _clean(text)
-        goes = CONTINUED_ON.search(text)
-        if goes is not None and not text[goes.end() :].strip():
-            cur.jumps_to, text = cn_int(goes.group("n")), text[: goes.start()].rstrip()
-        jump = JUMP.search(text)  # any other marker at the end: （待续）, （转第3版）
-        text = text[: jump.start()].rstrip() if jump else text
+        text, ended, goes = line.text, False, None
+        if "版" in text or "完" in text or "待续" in text:  # (cheap test first: most lines have no marker)
+            came = CONTINUED_FROM.match(text)  # （上接第1版）外立面整治等……
+            if came is not None:
+                if not cur.paragraphs:
+                    cur.continued_from = cn_int(came.group("n"))
+                text = text[came.end() :].lstrip()
+            text, ended = _clean(text)
+            goes = CONTINUED_ON.search(text)
+            if goes is not None and not text[goes.end() :].strip():
+                cur.jumps_to, text = cn_int(goes.group("n")), text[: goes.start()].rstrip()
+            jump = JUMP.search(text)  # any other marker at the end: （待续）, （转第3版）
+            text = text[: jump.start()].rstrip() if jump else text
         if ended or goes is not None:
             cur.closed = True  # the rest of the page is another story's; a jump's continuation is merged later
         if not text:
@@ -474,7 +475,7 @@ def join_fragment(fragments: list[str], text: str) -> None:
 
 def _clean(text: str) -> tuple[str, bool]:
     """The text without cross-references and end marks; True when an end mark （完） was among them."""
-    if "见" in text:
+    if "见" in text and "版" in text:
         text = CROSS_REF.sub("", text)
     ended = False
     if "完" in text or "待续" in text:

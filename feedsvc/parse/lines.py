@@ -7,13 +7,13 @@ subhead, signature) needs its neighbours and is the parser's job.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import date
 from enum import Enum, StrEnum
+from typing import NamedTuple
 
 from feedsvc.parse import bylines
 from feedsvc.parse.cndates import FULL_DATE, WEEKDAY, cn_int, match_date
-from feedsvc.parse.wrap import logical_lines
+from feedsvc.parse.wrap import PAGE_NUMBER, unwrap
 
 MAX_HEADLINE = 40
 MAX_COLUMN_TAG = 8
@@ -40,6 +40,9 @@ CROSS_REF = re.compile(
     r"[(（][^()（）。]{0,16}?见\s*(?:本报)?(?:今日|本期|本版)?\s*(?:第\s*)?[A-Za-zＡ-Ｚ]?\s*"
     r"(?:[0-9０-９]{1,3}|[一二三四五六七八九十]{1,3})\s*版[^()（）。]{0,10}[)）]"
 )
+_MAX_PAGE_NUMBER = 16  # 第2页 共8页
+_PAGE_NUMBER_STARTS = "-—–－―─~～·•第0123456789０１２３４５６７８９"
+_LABEL_ENDS = "讯递览报闻道说锦萃】]"  # the last character of every block label
 # A label over a block of short items: 【图片新闻】, 简讯, ■新闻速递, 图片报道.
 _BLOCK_LABEL = re.compile(
     r"[【\[■□●◆★▲]?\s*(?P<label>[\u4e00-\u9fff·]{0,6}?"
@@ -102,8 +105,7 @@ class Kind(Enum):
     PAGE_NUMBER = "page number"  # — 2 —, -2-, 第2页: print furniture inside the text
 
 
-@dataclass(frozen=True, slots=True)
-class Line:
+class Line(NamedTuple):  # (a named tuple: built once per line of every issue, it is cheaper than a dataclass)
     kind: Kind
     text: str  # as printed, whitespace collapsed
     number: int  # 1-based line number in the file
@@ -116,8 +118,16 @@ class Line:
 
 def split_lines(text: str) -> list[Line]:
     """Classify every non-blank line of a decoded issue (hard-wrapped lines joined first)."""
+    wrapped = unwrap(text, _standalone)
+    if wrapped is None:
+        out = []
+        for number, raw in enumerate(text.split("\n"), 1):
+            line = _SPACE.sub(" ", raw).strip()
+            if line:
+                out.append(classify(line, number))
+        return out
     out = []
-    for logical in logical_lines(text, _standalone):
+    for logical in wrapped:
         line = _SPACE.sub(" ", logical.text).strip()
         if logical.page_number:
             out.append(Line(Kind.PAGE_NUMBER, line, logical.first))
@@ -139,11 +149,13 @@ def _standalone(raw: str) -> bool:
 def classify(line: str, number: int = 0) -> Line:
     """What one whitespace-collapsed, non-blank line is."""
     if len(line) <= 60 and "。" not in line:
-        if _is_mark(line):
+        if len(line) <= _MAX_PAGE_NUMBER and line[0] in _PAGE_NUMBER_STARTS and PAGE_NUMBER.fullmatch(line):
+            return Line(Kind.PAGE_NUMBER, line, number)
+        if line[0] in "(（" and _is_mark(line):
             return Line(Kind.MARK, line, number)
         if _META.match(line) or JUMP.fullmatch(line) or not any(ch.isalnum() for ch in line):
             return Line(Kind.META, line, number)  # furniture, ＊＊＊ separators
-        block = _BLOCK_LABEL.fullmatch(line)
+        block = _BLOCK_LABEL.fullmatch(line) if line[-1] in _LABEL_ENDS else None
         if block is not None:
             return Line(Kind.LABEL, line, number, label=block.group("label"))
         found = _header_or_date(line, number)
@@ -163,8 +175,8 @@ def classify(line: str, number: int = 0) -> Line:
     short = (
         is_headline_like(line)
         and bylines.dateline_names(line) is None
-        and not bylines.is_author_note(line)
-        and EDITOR_NOTE.match(line) is None
+        and not (line[0] in "(（" and bylines.is_author_note(line))
+        and not ("编者按" in line and EDITOR_NOTE.match(line))
     )
     return Line(Kind.SHORT if short else Kind.BODY, line, number)
 

@@ -13,8 +13,8 @@ import re
 import unicodedata
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
 from itertools import pairwise
+from typing import NamedTuple
 
 PAGE_NUMBER = re.compile(
     r"[-—–－―─~～·•]+\s*[0-9０-９]{1,3}\s*[-—–－―─~～·•]+|第\s*[0-9０-９]{1,3}\s*页(?:\s*[/,，]?\s*共\s*[0-9０-９]{1,3}\s*页)?"
@@ -24,11 +24,11 @@ _INDENT = ("\u3000", "  ", "\t")
 _SENTENCE_END = "。！？!?…；;"
 _CLOSERS = "”’」』》】)）\"'"
 _MAX_WRAP_CELLS = 84  # 42 Chinese characters: more than that is a paragraph per line, not a wrapped column
+_MAX_PAGE_NUMBER = 16  # characters of a page-number line: 第2页 共8页
 _MIN_WRAPPED = 3  # lines broken off mid-sentence at the full width before a file counts as hard-wrapped
 
 
-@dataclass(frozen=True, slots=True)
-class Logical:
+class Logical(NamedTuple):
     """A line as the parser reads it: `text` (leading indent kept) from file line `first` to `last`."""
 
     text: str
@@ -42,18 +42,22 @@ def cells(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
-def logical_lines(text: str, standalone: Callable[[str], bool]) -> list[Logical]:
-    """The non-blank lines of `text`; a hard-wrapped file's wrapped lines joined. `standalone(line)` says that a
-    (stripped) line is one of its own (a page header, byline, credit …), never the run-on of a wrapped line."""
-    raw = [(n, line.rstrip("\r")) for n, line in enumerate(text.split("\n"), 1)]
-    lines = [
-        Logical(line.rstrip(), n, n, PAGE_NUMBER.fullmatch(line.strip()) is not None)
-        for n, line in raw
-        if line.strip()
-    ]
+def unwrap(text: str, standalone: Callable[[str], bool]) -> list[Logical] | None:
+    """The non-blank lines of a hard-wrapped `text`, wrapped lines joined; None when the text is not hard-wrapped.
+    `standalone(line)` says that a (stripped) line is one of its own (a page header, byline, credit …), never the
+    run-on of a wrapped line."""
+    rows = text.split("\n")
+    if max(map(len, rows)) > _MAX_WRAP_CELLS:
+        return None  # (cheap, and the common case: a line this long is no wrapped row in either measure)
+    lines = []
+    for n, raw in enumerate(rows, 1):
+        stripped = raw.strip()
+        if stripped:
+            number = len(stripped) <= _MAX_PAGE_NUMBER and PAGE_NUMBER.fullmatch(stripped) is not None
+            lines.append(Logical(raw.rstrip(), n, n, number))
     width = _wrap_width(lines)
     if width is None:
-        return lines
+        return None
     out: list[Logical] = []
     row = ""  # the last physical row of out[-1], when it may run on
     for line in lines:
@@ -94,8 +98,8 @@ def _wrap_width(lines: list[Logical]) -> tuple[int, bool] | None:
     """(width, measured in cells) when the file is hard-wrapped, else None."""
     rows = [ln for ln in lines if not ln.page_number]
     texts = [ln.text for ln in rows]
-    if len(texts) < _MIN_WRAPPED + 1 or max(len(t) for t in texts) > _MAX_WRAP_CELLS:
-        return None  # (cheap: a line this long is no wrapped row in either measure)
+    if len(texts) < _MIN_WRAPPED + 1:
+        return None
     best: tuple[int, tuple[int, bool]] | None = None
     for wide in (True, False):
         sizes = [_measure(t, wide) for t in texts]
