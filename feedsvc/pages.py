@@ -12,6 +12,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template
 
 from feedsvc import feeds
 from feedsvc.model import Entry
+from feedsvc.opml import OPML_NAME
 
 TEMPLATES = Path(__file__).parent / "templates"
 KIND_LABELS = {"article": "文章", "photo": "图片", "notice": "通知"}
@@ -97,8 +98,9 @@ class Pages:
         next_expected: date | None,
         on_break_until: date | None,
         break_reason: str | None,
+        authors: Sequence[tuple[str, str]] = (),
     ) -> bytes:
-        """The home page; `sections` are (name, slug) pairs."""
+        """The home page; `sections` and `authors` are (name, slug) pairs."""
         section_feeds = [
             SectionFeeds(
                 feeds.clean(name),
@@ -113,6 +115,12 @@ class Pages:
                 {"date": day, "count": count, "href": self._url + feeds.issue_path(day)} for day, count in issues
             ],
             sections=section_feeds,
+            authors=[
+                SectionFeeds(feeds.clean(name),
+                             feed_links(self._url + feeds.author_path(slug), section_feed_title(self._title, name)))
+                for name, slug in authors
+            ],
+            opml=self._url + OPML_NAME,
             next_expected=next_expected,
             on_break_until=on_break_until,
             break_reason=feeds.clean(break_reason or "") or None,
@@ -127,14 +135,18 @@ class Pages:
         ]
         return self._render(self._issue, alternates=self._site_feeds, issue_date=issue_date, items=items)
 
-    def item(self, entry: Entry, section_slug: str | None, image: str | None = None) -> bytes:
-        """An item's page (the feeds' item link); a sectioned item also advertises its section's feeds."""
+    def item(self, entry: Entry, section_slug: str | None, image: str | None = None,
+             authors: Sequence[tuple[str, str]] = ()) -> bytes:
+        """An item's page (the feeds' item link); it also advertises its section's and its authors' feeds
+        (`authors`: (name, slug) pairs)."""
         text = feeds.text_of(entry.item)
         section = text.section
         alternates = self._site_feeds
         if section and section_slug:
             folder = self._url + feeds.section_path(section_slug)
             alternates += feed_links(folder, section_feed_title(self._title, section))
+        for name, slug in authors:
+            alternates += feed_links(self._url + feeds.author_path(slug), section_feed_title(self._title, name))
         return self._render(
             self._item,
             alternates=alternates,

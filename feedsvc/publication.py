@@ -49,6 +49,8 @@ class Publication:
         self._stale: set[date] = set()  # dates whose files lag behind the store
         self._withdrawn: set[str] = set()  # item ids whose pages go once no feed links to them
         self._vacated: set[str] = set()  # sections a correction took items out of
+        self._left: set[str] = set()  # authors a correction took items from
+        self._authors: set[str] | None = None  # every author with a live item, once a publication asked
         self._mark: int | None = None  # the PUBLISHED_MARK last written by this process
         self._released_through = clock()
         self.media = MediaShelf(settings.data / MEDIA_FOLDER, settings.public, settings.max_image_bytes)
@@ -98,9 +100,11 @@ class Publication:
             found.update(self._photos[day])
         return found
 
-    def note_vacated(self, sections: set[str]) -> None:
-        """Sections an issue had before a correction: a moved or withdrawn item must leave their feeds."""
+    def note_vacated(self, sections: set[str], authors: set[str] = frozenset()) -> None:
+        """Sections and authors an issue had before a correction: a moved or withdrawn item must leave
+        their feeds."""
         self._vacated.update(sections)
+        self._left.update(authors)
 
     @property
     def has_stale(self) -> bool:
@@ -178,7 +182,7 @@ class Publication:
         self.paper.catch_up()
         self._stale.update(self._came_due(now))
         through = self.store.last_event_id()
-        stale, withdrawn, vacated = set(self._stale), set(self._withdrawn), set(self._vacated)
+        stale, withdrawn, vacated, left = set(self._stale), set(self._withdrawn), set(self._vacated), set(self._left)
         # A full rebuild visits every issue, unless someone else wrote the pages (`hand_over`).
         days = {r.issue_date for r in self.store.issues()} if everything and pages else stale
         self._released_through = now
@@ -189,6 +193,11 @@ class Publication:
         sections = vacated | (set(self.store.sections()) if everything else set().union(
             *(self.store.sections_of(day) for day in days)
         ))
+        authors = left | (self.all_authors(fresh=True) if everything else set().union(
+            *(self.store.authors_of(day) for day in days)
+        ))
+        if left or withdrawn:
+            self._authors = None  # an author may have lost their last item
         self.publisher.durable = not everything  # a full rebuild syncs once at the end instead of per file
         self._photos.clear()
         try:
@@ -196,7 +205,7 @@ class Publication:
                 images = self._images([day], now)
                 for entry in preloaded.get(day) or self.store.issue_entries(day):
                     self.publisher.publish_item(entry, images.get(entry.item.id))
-            self._publish_feeds(now, sections)
+            self._publish_feeds(now, sections, authors)
             for item_id in sorted(withdrawn):
                 self.publisher.remove_item(item_id)
             for day in public:
@@ -212,18 +221,32 @@ class Publication:
         self._stale.difference_update(stale)
         self._withdrawn.difference_update(withdrawn)
         self._vacated.difference_update(vacated)
+        self._left.difference_update(left)
         if through != self._mark:
             (self.settings.data / PUBLISHED_MARK).write_text(f"{through}\n")
             self._mark = through
 
-    def _publish_feeds(self, now: datetime, sections: set[str]) -> None:
-        """The main feeds first: they are what most readers (and drop-to-feed) wait for; then each section's."""
+    def all_authors(self, *, fresh: bool = False) -> set[str]:
+        """Every author with a live item; read once, then kept up to date by the publications."""
+        if self._authors is None or fresh:
+            self._authors = set(self.store.authors())
+        return self._authors
+
+    def _publish_feeds(self, now: datetime, sections: set[str], authors: set[str]) -> None:
+        """The main feeds first: they are what most readers (and drop-to-feed) wait for; then each section's
+        and each author's."""
         withheld, limit = self.paper.withheld(), self.settings.feed_items
         entries = self.store.entries(now, limit=limit, withheld=withheld)
         self.publisher.publish_feeds(entries, images=self._images((e.issue_date for e in entries), now))
         for section in sorted(sections):
             entries = self.store.entries(now, limit=limit, withheld=withheld, section=section)
             self.publisher.publish_feeds(entries, section=section,
+                                         images=self._images((e.issue_date for e in entries), now))
+        for author in sorted(authors):
+            entries = self.store.entries(now, limit=limit, withheld=withheld, author=author)
+            if entries:
+                self.all_authors().add(author)
+            self.publisher.publish_feeds(entries, author=author,
                                          images=self._images((e.issue_date for e in entries), now))
 
     def refresh_index(self) -> None:
@@ -238,4 +261,5 @@ class Publication:
                   if self.paper.is_public(r.issue_date, now)][:INDEX_ISSUES]
         calendar = self.paper.calendar
         resume, reason = calendar.break_until(now) or (None, None)
-        return IndexView(issues, self.store.sections(), calendar.next_expected(now), resume, reason)
+        return IndexView(issues, self.store.sections(), calendar.next_expected(now), resume, reason,
+                         sorted(self.all_authors()))

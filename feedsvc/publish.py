@@ -2,8 +2,8 @@
 
 Each method renders to bytes, then writes only what changed, atomically, and returns the paths it wrote.
 Layout (relative to public/ and to the site URL alike):
-    rss.xml atom.xml feed.json (+ .gz)   sections/<slug>/{rss.xml,atom.xml,feed.json}(+ .gz)
-    index.html   issues/<YYYY-MM-DD>.html   items/<item id>.html
+    rss.xml atom.xml feed.json (+ .gz)   sections/<slug>/… and authors/<slug>/… the same three
+    feeds.opml   index.html   issues/<YYYY-MM-DD>.html   items/<item id>.html   media/<DATE-N>.<jpg|png|webp>
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from feedsvc import feeds, jsonfeed
 from feedsvc.atomic import fsync_dir, holds, remove, sweep_temp_files, write_atomic
 from feedsvc.media import Image
 from feedsvc.model import Entry
+from feedsvc.opml import OPML_NAME, Subscription, render_opml
 from feedsvc.pages import Pages, section_feed_title
 
 FEED_ID = "urn:feedsvc:feed"
@@ -48,6 +49,7 @@ class IndexView:
     next_expected: date | None
     on_break_until: date | None  # set during a declared suspension: the resume date
     break_reason: str | None  # e.g. "休刊通知 of 2023-09-27"
+    authors: Sequence[str] = ()
 
 
 def _gz_holds(gz_path: Path, data: bytes) -> bool:
@@ -151,7 +153,8 @@ class Publisher:
         """The item's own page, which the feeds link to; a photo item shows its `image`."""
         section = feeds.text_of(entry.item).section
         image_url = self._site.url + image.path if image else None
-        data = self._pages.item(entry, self.section_slug(section) if section else None, image_url)
+        authors = [(name, self.author_slug(name)) for name in entry.item.authors]
+        data = self._pages.item(entry, self.section_slug(section) if section else None, image_url, authors)
         return self._write(feeds.item_path(entry.item.id), data)
 
     def publish_issue(self, issue_date: date, entries: Sequence[Entry],
@@ -160,9 +163,23 @@ class Publisher:
         return self._write(feeds.issue_path(issue_date), self._pages.issue(issue_date, entries, urls))
 
     def publish_index(self, view: IndexView) -> list[Path]:
+        """index.html and feeds.opml, the list of every feed it links to."""
         sections = [(name, self.section_slug(name)) for name in view.sections]
-        data = self._pages.index(view.issues, sections, view.next_expected, view.on_break_until, view.break_reason)
-        return self._write("index.html", data)
+        authors = [(name, self.author_slug(name)) for name in view.authors]
+        written = write_feed_file(self._public / OPML_NAME, self._opml(sections, authors), durable=self.durable)
+        data = self._pages.index(view.issues, sections, view.next_expected, view.on_break_until,
+                                 view.break_reason, authors)
+        return written + self._write("index.html", data)
+
+    def _opml(self, sections: Sequence[tuple[str, str]], authors: Sequence[tuple[str, str]]) -> bytes:
+        site = self._site
+        title = feeds.clean(site.title) or feeds.UNTITLED
+        return render_opml(title, site.url, Subscription(title, site.url + "rss.xml", site.url), [
+            ("栏目 Sections", [Subscription(section_feed_title(title, name), site.url + feeds.section_path(slug)
+                                            + "rss.xml", site.url) for name, slug in sections]),
+            ("作者 Authors", [Subscription(section_feed_title(title, name), site.url + feeds.author_path(slug)
+                                           + "rss.xml", site.url) for name, slug in authors]),
+        ])
 
     def remove_item(self, item_id: str) -> list[Path]:
         """A withdrawn item's page goes away (readers following an old link get a 404, not stale text)."""

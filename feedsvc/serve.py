@@ -57,6 +57,7 @@ _SUFFIX_TYPES = {
     ".json": "application/json; charset=utf-8",
     ".html": "text/html; charset=utf-8",
     ".css": "text/css; charset=utf-8",
+    ".opml": "text/x-opml; charset=utf-8",
     ".jpg": "image/jpeg",
     ".jpeg": "image/jpeg",
     ".png": "image/png",

@@ -96,7 +96,8 @@ class Service:
         except ParseError as exc:
             self._emit(self.store.reject(file=intake.name, reason=exc.reason, sha256=intake.sha256, now=now))
             return False
-        self.publication.note_vacated(self.store.sections_of(issue.issue_date))  # before: a correction may move items
+        # Before storing: a correction may move items out of a section or take them from an author.
+        self.publication.note_vacated(self.store.sections_of(issue.issue_date), self.store.authors_of(issue.issue_date))
         events = self.store.apply_issue(
             issue, file=intake.name, sha256=intake.sha256, mtime=intake.mtime, now=now,
             release_at=self.paper.calendar.release_at(issue.issue_date),

@@ -193,19 +193,28 @@ class Store:
         return bool(self._read("SELECT 1 FROM contents WHERE sha256 = ?", (sha256,)))
 
     def entries(self, now: datetime, *, limit: int, withheld: Collection[date] = (),
-                section: str | None = None) -> list[Entry]:
-        """Live items due at `now`, newest issue first and in page order; `withheld` dates are skipped
-        unless force-released. Walks an index in output order and stops at `limit`."""
+                section: str | None = None, author: str | None = None) -> list[Entry]:
+        """Live items due at `now`, newest issue first and in page order, of one `section` or `author` if
+        given; `withheld` dates are skipped unless force-released. Walks an index in output order and stops at
+        `limit` (for an author, a LIKE on the JSON list rules most rows out before it is parsed)."""
         _require_aware(now)
         held = json.dumps(sorted(d.isoformat() for d in withheld))
+        where = ""
+        params: tuple[str, ...] = ()
+        if section is not None:
+            where, params = " AND t.section = ?", (section,)
+        elif author is not None:
+            where = (" AND t.authors LIKE ? ESCAPE '\\'"
+                     " AND EXISTS (SELECT 1 FROM json_each(t.authors) WHERE value = ?)")
+            params = (f"%{_like_escaped(json.dumps(author, ensure_ascii=False))}%", author)
         rows = self._read(
             f"SELECT t.issue_date, {_prefixed('t', _ITEM_COLUMNS)} FROM items t"
             " JOIN issues i ON i.issue_date = t.issue_date"
-            " WHERE t.withdrawn = 0" + (" AND t.section = ?" if section is not None else "") +
+            " WHERE t.withdrawn = 0" + where +
             " AND i.release_ts <= ?"
             " AND (i.forced = 1 OR t.issue_date NOT IN (SELECT value FROM json_each(?)))"
             " ORDER BY t.issue_date DESC, t.ordinal LIMIT ?",
-            ((section,) if section is not None else ()) + (now.timestamp(), held, limit))
+            (*params, now.timestamp(), held, limit))
         return [_entry(row) for row in rows]
 
     def issue_entries(self, issue_date: date) -> list[Entry]:
@@ -247,6 +256,18 @@ class Store:
     def sections_of(self, issue_date: date) -> set[str]:
         """Sections an issue's items have or had (withdrawn items too: their section feeds must drop them)."""
         rows = self._read("SELECT DISTINCT section FROM items WHERE issue_date = ? AND section IS NOT NULL",
+                          (issue_date.isoformat(),))
+        return {row[0] for row in rows}
+
+    def authors(self) -> list[str]:
+        """Distinct authors of live items, sorted (a scan: callers keep the answer)."""
+        rows = self._read("SELECT DISTINCT a.value FROM items t, json_each(t.authors) a WHERE t.withdrawn = 0"
+                          " ORDER BY a.value")
+        return [row[0] for row in rows]
+
+    def authors_of(self, issue_date: date) -> set[str]:
+        """Authors an issue's items have or had (withdrawn items too: their author feeds must drop them)."""
+        rows = self._read("SELECT DISTINCT a.value FROM items t, json_each(t.authors) a WHERE t.issue_date = ?",
                           (issue_date.isoformat(),))
         return {row[0] for row in rows}
 
@@ -392,6 +413,10 @@ def _item_values(item: Item, ordinal: int) -> tuple[Any, ...]:
 def _content(row: sqlite3.Row) -> tuple[Any, ...]:
     """The stored fields whose change makes an item 'updated' (in _item_values order, without ordinal/page)."""
     return (row["kind"], row["title"], row["section"], row["subheads"], row["paragraphs"], row["authors"])
+
+
+def _like_escaped(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def _json(values: tuple[str, ...]) -> str:

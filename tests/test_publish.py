@@ -133,7 +133,8 @@ class TestPages:
         first = publisher.publish_index(view) + publisher.publish_issue(date(2023, 9, 27), entries)
         first += [p for e in entries for p in publisher.publish_item(e)]
         assert names(first, public) == [
-            "index.html", "issues/2023-09-27.html", "items/2023-09-27-01.html", "items/2023-09-27-02.html"]
+            "feeds.opml", "feeds.opml.gz", "index.html", "issues/2023-09-27.html", "items/2023-09-27-01.html",
+            "items/2023-09-27-02.html"]
         clear_caches()
         again = publisher.publish_index(view) + publisher.publish_issue(date(2023, 9, 27), list(entries))
         again += [p for e in entries for p in publisher.publish_item(e)]
