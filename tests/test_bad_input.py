@@ -300,6 +300,7 @@ def test_a_one_megabyte_line(desk: Desk) -> None:
     began = time.monotonic()
     desk.drop("2023-09-28.txt", text.encode(), chunks=8)
     desk.wait_titles(lambda t: t[0] == "城市更新 老街焕新", "the long-line issue in the feed")
+    desk.wait_published(day, 1)  # the whole publication, not only the main feeds, before the snapshot
     feed = json.loads(fetch(desk.url + "feed.json")[1])
     assert paragraph.split()[1][:200] in feed["items"][0]["content_html"]
 
