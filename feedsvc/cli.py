@@ -129,8 +129,12 @@ def ingest(files: tuple[Path, ...], config_file: Path | None, data: Path | None)
     settings = _settings(config_file, data=data)
     with datafolder.acquire(settings.data, "feedsvc ingest"), \
             click.progressbar(files, label="ingesting", file=sys.stderr) as bar:
-        changed, rejected = ingest_files(settings, clocks.from_env(), bar)
-    click.echo(f"{changed} of {len(files)} files changed the store; files rejected so far: {rejected}")
+        changed, failed = ingest_files(settings, clocks.from_env(), bar)
+    click.echo(f"{changed} of {len(files)} files changed the store; {len(failed)} failed")
+    for name, reason in failed:
+        click.echo(f"failed: {name}: {reason}", err=True)
+    if failed:
+        sys.exit(1)
 
 
 @cli.command()

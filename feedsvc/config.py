@@ -27,6 +27,9 @@ class Settings:
     weekdays: tuple[int, ...] = (0, 2, 4)  # 0 = Monday, as date.weekday()
     release_time: time = time(6, 0)
     missing_grace_minutes: int = 120
+    # The sane window for an issue date (sanity.py): a typo like 9999-12-31 is rejected, never scheduled.
+    earliest_issue_date: date = date(1900, 1, 1)
+    max_days_ahead: int = 366
     inbox: Path = Path("seeds")
     data: Path = Path("var")
     host: str = "127.0.0.1"
@@ -112,6 +115,7 @@ _SIMPLE = {
     "paper.description": ("description", str),
     "paper.language": ("language", str),
     "paper.missing_grace_minutes": ("missing_grace_minutes", int),
+    "paper.max_days_ahead": ("max_days_ahead", int),
     "service.host": ("host", str),
     "service.port": ("port", int),
     "service.base_url": ("base_url", str),
@@ -138,6 +142,8 @@ def _from_mapping(raw: dict[str, Any]) -> dict[str, Any]:
             values["timezone"] = ZoneInfo(str(paper["timezone"]))
         except (ZoneInfoNotFoundError, ValueError):
             raise ConfigError("paper.timezone", f"unknown time zone {paper['timezone']!r}") from None
+    if "earliest_issue_date" in paper:
+        values["earliest_issue_date"] = _date("paper.earliest_issue_date", paper["earliest_issue_date"])
     if "weekdays" in paper:
         values["weekdays"] = _weekdays("paper.weekdays", paper["weekdays"])
     if "release_time" in paper:
@@ -162,6 +168,8 @@ def validate(settings: Settings) -> Settings:
         raise ConfigError("service.max_file_bytes", "must be positive")
     if settings.max_image_bytes <= 0:
         raise ConfigError("service.max_image_bytes", "must be positive")
+    if settings.max_days_ahead < 0:
+        raise ConfigError("paper.max_days_ahead", "must be 0 or more")
     if settings.feed_items <= 0:
         raise ConfigError("service.feed_items", "must be positive")
     if settings.base_url and not settings.base_url.startswith(("http://", "https://")):

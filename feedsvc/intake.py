@@ -6,6 +6,7 @@ The inbox is a shared folder, so anything may sit in it: a FIFO would block a pl
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import stat
@@ -43,6 +44,26 @@ def display_name(path: Path) -> str:
     return os.fsencode(path.name).decode("utf-8", "backslashreplace")
 
 
+def _link_target(path: Path, inbox: Path, name: str) -> os.stat_result:
+    """The stat of what a symbolic link in the inbox leads to, or a ParseError: a loop, a dangling link, a target
+    outside the inbox. os.path.realpath, not Path.resolve: the latter raises RuntimeError on a loop (3.11)."""
+    try:
+        os.stat(path)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise ParseError(name, "symbolic link loop; refused") from None
+        if exc.errno != errno.ENOENT:
+            raise
+    target = os.path.realpath(path)
+    shown = os.fsencode(target).decode("utf-8", "backslashreplace")
+    if Path(target).parent != Path(os.path.realpath(inbox)):
+        raise ParseError(name, f"symbolic link to {shown} points outside the inbox; refused")
+    try:
+        return os.stat(path)
+    except FileNotFoundError:
+        raise ParseError(name, f"symbolic link to {shown}, which does not exist; refused") from None
+
+
 def read_inbox_file(path: Path, inbox: Path, max_bytes: int) -> Intake:
     """Read `path` (a file directly in `inbox`), refusing what is not a regular file inside the inbox.
 
@@ -52,11 +73,7 @@ def read_inbox_file(path: Path, inbox: Path, max_bytes: int) -> Intake:
     try:
         info = os.lstat(path)
         if stat.S_ISLNK(info.st_mode):
-            target = path.resolve()
-            if target.parent != inbox.resolve():
-                shown = os.fsencode(target).decode("utf-8", "backslashreplace")
-                raise ParseError(name, f"symbolic link to {shown} points outside the inbox; refused")
-            info = os.stat(path)
+            info = _link_target(path, inbox, name)
         if not stat.S_ISREG(info.st_mode):
             raise ParseError(name, f"{_kind(info.st_mode)}, not an issue file; refused without reading")
         if info.st_size > max_bytes:

@@ -35,8 +35,11 @@ class Jobs:
         return moment - (self.clock() - datetime.now(UTC))
 
     def at(self, job_id: str, moment: datetime, func: Callable[..., Any], *args: Any) -> None:
-        wall = max(self._wall(moment), datetime.now(UTC) + timedelta(milliseconds=10))
-        self._scheduler.add_job(func, DateTrigger(run_date=wall), args=args, id=job_id, replace_existing=True)
+        try:
+            wall = max(self._wall(moment), datetime.now(UTC) + timedelta(milliseconds=10))
+            self._scheduler.add_job(func, DateTrigger(run_date=wall), args=args, id=job_id, replace_existing=True)
+        except (OverflowError, ValueError) as exc:  # a moment near the calendar's ends (a store from before sanity.py)
+            log.warning("job %s at %s not scheduled: %s; the periodic tick covers it", job_id, moment, exc)
 
     def every(self, job_id: str, seconds: float, func: Callable[..., Any]) -> None:
         self._scheduler.add_job(func, IntervalTrigger(seconds=seconds), id=job_id, replace_existing=True)

@@ -24,6 +24,7 @@ from feedsvc.intake import read_inbox_file
 from feedsvc.paper import Paper
 from feedsvc.parse import parse_issue
 from feedsvc.publication import Publication
+from feedsvc.sanity import date_refusal
 from feedsvc.store import Store
 from feedsvc.websub import report as websub_report
 
@@ -95,6 +96,10 @@ class Service:
             issue = parse_issue(intake.data, intake.name, weekdays=self.settings.weekdays)
         except ParseError as exc:
             self._emit(self.store.reject(file=intake.name, reason=exc.reason, sha256=intake.sha256, now=now))
+            return False
+        refusal = date_refusal(issue.issue_date, now, self.settings)
+        if refusal is not None:
+            self._emit(self.store.reject(file=intake.name, reason=refusal, sha256=intake.sha256, now=now))
             return False
         # Before storing: a correction may move items out of a section or take them from an author.
         self.publication.note_vacated(self.store.sections_of(issue.issue_date), self.store.authors_of(issue.issue_date))

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import signal
 import threading
 from collections.abc import Callable, Iterable, Iterator
@@ -28,6 +29,7 @@ from feedsvc.events import (
     Bus,
     Event,
     IssueReceived,
+    IssueRejected,
     ItemPublished,
     ItemUpdated,
     ItemWithdrawn,
@@ -101,11 +103,22 @@ def page_writer(settings: Settings, days: Queue[date | None], parent: int) -> No
         store.close()
 
 
-def ingest_files(settings: Settings, clock: Clock, paths: Iterable[Path]) -> tuple[int, int]:
-    """Backfill `paths`, then publish the feeds once. Returns (files that changed the store, rejections so far)."""
+def ingest_files(settings: Settings, clock: Clock, paths: Iterable[Path]) -> tuple[int, list[tuple[str, str]]]:
+    """Backfill `paths`, then publish the feeds once. Returns the files that changed the store, and (file, reason)
+    for each that failed: rejected, or not there at all (an error of the command line, not a stored rejection)."""
+    failed: list[tuple[str, str]] = []
+
+    def present(all_paths: Iterable[Path]) -> Iterator[Path]:
+        for path in all_paths:
+            if os.path.lexists(path):
+                yield path
+            else:
+                failed.append((str(path), "no such file"))
+
     with service_for(settings, clock) as service:
-        changed = backfill.backfill(service, paths, page_writer)
-        return changed, len(service.store.rejected())
+        service.bus.subscribe(IssueRejected, lambda e: failed.append((e.file, e.reason)))
+        changed = backfill.backfill(service, present(paths), page_writer)
+        return changed, failed
 
 
 # --- the daemon --------------------------------------------------------------------------------------------

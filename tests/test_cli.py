@@ -73,8 +73,9 @@ def test_ingest_build_status_and_release(tmp_path: Path, seed_path: Path) -> Non
     (archive / "2023-10-04.txt").write_text(issue_text(date(2023, 10, 4), "节日特刊 假期见闻"))
     (archive / "broken.txt").write_bytes(b"\xff\xfe\x00" * 100)
     result = feedsvc("ingest", "--data", str(data), *map(str, sorted(archive.iterdir())),
-                     env={"FEEDSVC_NOW": "2023-10-04T09:00:00+08:00"})
+                     env={"FEEDSVC_NOW": "2023-10-04T09:00:00+08:00"}, check=False)
     assert "2 of 3" in result.stdout
+    assert result.returncode == 1 and "failed: broken.txt: " in result.stderr  # listed at the end, not hidden
 
     info = json.loads(feedsvc("status", "--json", "--data", str(data)).stdout)
     assert info["issue_count"] == 2
