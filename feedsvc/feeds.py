@@ -27,6 +27,7 @@ from feedgen.ext.base import BaseEntryExtension
 from feedgen.feed import FeedGenerator
 from lxml import etree
 
+from feedsvc.history import History, extension
 from feedsvc.model import Entry, Item, ItemKind
 from feedsvc.websub.discovery import hub_links_factory
 
@@ -172,6 +173,7 @@ class FeedMeta:
     logo: str | None = None  # absolute URL of a larger one (RSS <image>, Atom logo, JSON Feed icon)
     rights: str | None = None  # RSS <copyright>, Atom <rights>
     hubs: tuple[str, ...] = ()  # WebSub hubs the feed names (rel="hub")
+    history: History | None = None  # RFC 5005 archive links (and JSON Feed next_url)
 
 
 @dataclass(frozen=True)
@@ -232,6 +234,8 @@ def _generator(meta: FeedMeta, entries: Sequence[Entry], enclosures: dict[str, E
     fg.load_extension("dc", atom=False, rss=True)  # name-only bylines: RSS <author> needs an e-mail
     if meta.hubs:  # feedgen writes only the self link into RSS; Atom gets the hubs through fg.link
         fg.register_extension("feedsvc_hubs", hub_links_factory(meta.hubs), None, atom=False, rss=True)
+    if meta.history:
+        fg.register_extension("feedsvc_history", extension(meta.history), None, atom=True, rss=True)
     fg.id(meta.feed_id)
     fg.title(clean(meta.title) or UNTITLED)
     fg.description(clean(meta.description) or clean(meta.title) or UNTITLED)
@@ -269,9 +273,9 @@ def _generator(meta: FeedMeta, entries: Sequence[Entry], enclosures: dict[str, E
     return fg
 
 
-def _with_links(fg: FeedGenerator, meta: FeedMeta, name: str, mime: str) -> FeedGenerator:
+def _with_links(fg: FeedGenerator, meta: FeedMeta, name: str, mime: str, own: str | None) -> FeedGenerator:
     # feedgen makes the LAST link the RSS channel <link>: the site must come after self.
-    fg.link([{"href": meta.feed_url + name, "rel": "self", "type": mime},
+    fg.link([{"href": own or meta.feed_url + name, "rel": "self", "type": mime},
              *({"href": hub, "rel": "hub"} for hub in meta.hubs),
              {"href": meta.site_url, "rel": "alternate", "type": "text/html"}], replace=True)
     return fg
@@ -297,8 +301,10 @@ def _render_xml(meta: FeedMeta, entries: tuple[Entry, ...],
                 enclosures: tuple[tuple[str, Enclosure], ...]) -> tuple[bytes, bytes]:
     with _BUILD_LOCK:
         fg = _generator(meta, entries, dict(enclosures))
-        rss = _with_links(fg, meta, "rss.xml", "application/rss+xml").rss_str(pretty=True)
-        atom = _with_links(fg, meta, "atom.xml", "application/atom+xml").atom_str(pretty=True)
+        history = meta.history
+        rss_self, atom_self = (history.self_rss, history.self_atom) if history else (None, None)
+        rss = _with_links(fg, meta, "rss.xml", "application/rss+xml", rss_self).rss_str(pretty=True)
+        atom = _with_links(fg, meta, "atom.xml", "application/atom+xml", atom_self).atom_str(pretty=True)
     return rss, atom
 
 

@@ -74,6 +74,8 @@ def _render_json(meta: FeedMeta, entries: tuple[Entry, ...], enclosures: tuple[t
         **({"hubs": json_hubs(meta.hubs)} if meta.hubs else {}),  # WebSub discovery
         "items": items,
     }
+    if meta.history and meta.history.json_next:  # paging back through the archive's months
+        document["next_url"] = meta.history.json_next
     # No indent: with one, json falls back to its pure-Python encoder, several times slower.
     return (json.dumps(document, ensure_ascii=False) + "\n").encode("utf-8")
 

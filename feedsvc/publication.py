@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable
 from datetime import date, datetime
 from pathlib import Path
 
+from feedsvc.archive import publish_archives
 from feedsvc.clock import Clock
 from feedsvc.config import Settings
 from feedsvc.errors import ParseError
@@ -206,6 +207,8 @@ class Publication:
                 for entry in preloaded.get(day) or self.store.issue_entries(day):
                     self.publisher.publish_item(entry, images.get(entry.item.id))
             self._publish_feeds(now, sections, authors)
+            publish_archives(self.store, self.publisher, now, self.paper.withheld(),
+                             lambda some: self._images(some, now), days, sections, authors, everything=everything)
             for item_id in sorted(withdrawn):
                 self.publisher.remove_item(item_id)
             for day in public:

@@ -12,12 +12,12 @@ import gzip
 import hashlib
 import zlib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from feedsvc import feeds, jsonfeed
+from feedsvc import feeds, history, jsonfeed
 from feedsvc.atomic import fsync_dir, holds, remove, sweep_temp_files, write_atomic
 from feedsvc.media import Image
 from feedsvc.model import Entry
@@ -107,22 +107,37 @@ class Publisher:
     def publish_feeds(self, entries: Sequence[Entry], section: str | None = None, author: str | None = None,
                       images: Mapping[str, Image] | None = None) -> list[Path]:
         """RSS, Atom and JSON Feed of `entries` (newest first): the main feeds, `section`'s or `author`'s.
-        `images` (by item id) become the photo items' enclosures."""
-        meta, folder = self._feed_meta(section, author)
+        `images` (by item id) become the photo items' enclosures.
+
+        They link (RFC 5005 prev-archive, JSON Feed next_url) to the month of their newest entry, whose archive
+        documents (archive.py) hold every entry of that month.
+        """
+        meta, folder = self.feed_meta(section, author)
+        newest = history.month_of(entries[0].issue_date) if entries else None
+        meta = replace(meta, history=history.subscription(meta.feed_url, newest))
+        return self.write_feeds(folder, ("rss.xml", "atom.xml", "feed.json"), meta, entries, images)
+
+    def write_feeds(self, folder: str, names: Sequence[str], meta: feeds.FeedMeta, entries: Sequence[Entry],
+                    images: Mapping[str, Image] | None = None) -> list[Path]:
+        """Render `entries` with `meta` as RSS, Atom and JSON Feed under the three `names` in `folder`."""
         enclosures = {i: self._enclosure(image) for i, image in (images or {}).items()}
         rss, atom = feeds.render_xml(meta, entries, enclosures)
         target = self._public / folder
         written: list[Path] = []
         try:
-            for name, data in (("rss.xml", rss), ("atom.xml", atom),
-                               ("feed.json", jsonfeed.render_json(meta, entries, enclosures))):
+            for name, data in zip(names, (rss, atom, jsonfeed.render_json(meta, entries, enclosures)), strict=True):
                 written += write_feed_file(target / name, data, durable=self.durable)
         finally:
             if written and self.durable:  # one directory sync for the six files, also when a later write failed
                 fsync_dir(target)
         return written
 
-    def _feed_meta(self, section: str | None, author: str | None) -> tuple[feeds.FeedMeta, str]:
+    @property
+    def public(self) -> Path:
+        return self._public
+
+    def feed_meta(self, section: str | None = None, author: str | None = None) -> tuple[feeds.FeedMeta, str]:
+        """(what the feed says about itself, its folder relative to public/): the main feed's, or one scope's."""
         site = self._site
         if section is not None:
             slug = self.section_slug(section)

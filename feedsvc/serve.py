@@ -17,13 +17,15 @@ import re
 import threading
 import time
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
 from aiohttp import hdrs, web
 from aiohttp.http_exceptions import HttpProcessingError
+
+from feedsvc.history import SUFFIXES, closed_month_max_age
 
 log = logging.getLogger(__name__)
 
@@ -70,10 +72,17 @@ _SEGMENT = re.compile(r"[^\W_][\w.-]{0,254}")
 _CACHED_STATUSES = frozenset({200, 206, 304})
 
 
+# RFC 5005 archive documents: archive/YYYY-MM.xml (RSS), .atom, .json (JSON Feed pages).
+_ARCHIVE_TYPES = dict(zip(SUFFIXES, _FEED_TYPES.values(), strict=True))
+_ARCHIVE_NAME = re.compile(r"\d{4}-\d{2}(\.xml|\.atom|\.json)")
+
+
 def _content_type(name: str) -> str | None:
     """The Content-Type for a published file name, or None for anything we never publish (incl. *.gz)."""
     if name in _FEED_TYPES:
         return _FEED_TYPES[name]
+    if archived := _ARCHIVE_NAME.fullmatch(name):
+        return _ARCHIVE_TYPES[archived[1]]
     return _SUFFIX_TYPES.get(os.path.splitext(name)[1])
 
 
@@ -155,8 +164,10 @@ def make_app(public: Path, *, max_age: MaxAge, status: Status, links: Links | No
         # headers go on here, and only on answers worth caching: a 404 before the first publish must not stick.
         if not isinstance(response, web.FileResponse) or response.status not in _CACHED_STATUSES:
             return
-        seconds = max(0, int(max_age(response.last_modified)))
         now = int(time.time())
+        served = request.path.lstrip("/")
+        closed = closed_month_max_age(served, datetime.fromtimestamp(now, UTC))
+        seconds = closed if closed is not None else max(0, int(max_age(response.last_modified)))
         headers = response.headers
         headers[hdrs.DATE] = _http_date(now)  # set here so Expires agrees with it to the second
         headers[hdrs.EXPIRES] = _http_date(now + seconds)

@@ -193,10 +193,12 @@ class Store:
         return bool(self._read("SELECT 1 FROM contents WHERE sha256 = ?", (sha256,)))
 
     def entries(self, now: datetime, *, limit: int, withheld: Collection[date] = (),
-                section: str | None = None, author: str | None = None) -> list[Entry]:
+                section: str | None = None, author: str | None = None, first: date | None = None,
+                last: date | None = None, oldest_first: bool = False) -> list[Entry]:
         """Live items due at `now`, newest issue first and in page order, of one `section` or `author` if
         given; `withheld` dates are skipped unless force-released. Walks an index in output order and stops at
-        `limit` (for an author, a LIKE on the JSON list rules most rows out before it is parsed)."""
+        `limit` (-1: no limit; for an author, a LIKE on the JSON list rules most rows out before it is parsed).
+        `first`/`last` bound the issue dates (both inclusive): an archive month, or a month's neighbour."""
         _require_aware(now)
         held = json.dumps(sorted(d.isoformat() for d in withheld))
         where = ""
@@ -207,13 +209,16 @@ class Store:
             where = (" AND t.authors LIKE ? ESCAPE '\\'"
                      " AND EXISTS (SELECT 1 FROM json_each(t.authors) WHERE value = ?)")
             params = (f"%{_like_escaped(json.dumps(author, ensure_ascii=False))}%", author)
+        for clause, bound in ((" AND t.issue_date >= ?", first), (" AND t.issue_date <= ?", last)):
+            if bound is not None:
+                where, params = where + clause, (*params, bound.isoformat())
         rows = self._read(
             f"SELECT t.issue_date, {_prefixed('t', _ITEM_COLUMNS)} FROM items t"
             " JOIN issues i ON i.issue_date = t.issue_date"
             " WHERE t.withdrawn = 0" + where +
             " AND i.release_ts <= ?"
             " AND (i.forced = 1 OR t.issue_date NOT IN (SELECT value FROM json_each(?)))"
-            " ORDER BY t.issue_date DESC, t.ordinal LIMIT ?",
+            f" ORDER BY t.issue_date {'ASC' if oldest_first else 'DESC'}, t.ordinal LIMIT ?",
             (*params, now.timestamp(), held, limit))
         return [_entry(row) for row in rows]
 

@@ -1,0 +1,114 @@
+"""The feeds' archive (RFC 5005 §4): one RSS, Atom and JSON Feed document per calendar month of issue dates, for
+the main feed, each section's and each author's, under `archive/YYYY-MM.{xml,atom,json}` of the feed's folder.
+
+A month's documents hold every public item of the month's issues, newest first; they are rewritten only when the
+month changes (an issue, a late issue, a correction, a withdrawal, a release) or when a neighbouring month appears
+or empties (their prev-archive/next-archive links move). Withdrawn and withheld items are in none of them, since
+they come from the same query as the subscription feeds. A month left with no public item loses its files.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Iterable, Mapping
+from dataclasses import replace
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+from feedsvc import history
+from feedsvc.atomic import fsync_dir, remove
+from feedsvc.history import month_end, month_name, month_of
+from feedsvc.media import Image
+from feedsvc.model import Entry
+from feedsvc.publish import Publisher
+from feedsvc.store import Store
+
+ALL = -1  # no limit: a month's documents hold the whole month
+Images = Callable[[Iterable[date]], Mapping[str, Image]]  # the photos of some issues' items, by item id
+
+
+class Archive:
+    """Writes the month documents of one feed (the main feed, or a section's) at one moment."""
+
+    def __init__(self, store: Store, publisher: Publisher, now: datetime, withheld: Collection[date],
+                 images: Images, section: str | None = None, author: str | None = None) -> None:
+        self._store, self._publisher, self._images = store, publisher, images
+        self._now, self._withheld, self._section, self._author = now, withheld, section, author
+        self._meta, self._folder = publisher.feed_meta(section, author)
+
+    def publish(self, days: Iterable[date]) -> list[Path]:
+        """The months of `days` (and the neighbours whose links they move)."""
+        written: list[Path] = []
+        for month in sorted({month_of(day) for day in days}):
+            written += self._month(month, neighbours=True)
+        return written
+
+    def publish_all(self) -> list[Path]:
+        """Every month, newest first (a full rebuild)."""
+        written: list[Path] = []
+        newest = self._edge(None, newest=True)
+        month = month_of(newest) if newest else None
+        while month is not None:
+            written += self._month(month, neighbours=False)
+            month = self._before(month)
+        return written
+
+    def _entries(self, first: date | None, last: date | None, limit: int, oldest_first: bool = False) -> list[Entry]:
+        return self._store.entries(self._now, limit=limit, withheld=self._withheld, section=self._section,
+                                   author=self._author, first=first, last=last, oldest_first=oldest_first)
+
+    def _edge(self, bound: date | None, *, newest: bool) -> date | None:
+        """The issue date of the newest public entry up to `bound`, or of the oldest from `bound` on."""
+        found = self._entries(None, bound, 1) if newest else self._entries(bound, None, 1, oldest_first=True)
+        return found[0].issue_date if found else None
+
+    def _before(self, month: date) -> date | None:
+        day = self._edge(month - timedelta(days=1), newest=True)
+        return month_of(day) if day else None
+
+    def _after(self, month: date) -> date | None:
+        day = self._edge(month_end(month) + timedelta(days=1), newest=False)
+        return month_of(day) if day else None
+
+    def _paths(self, month: date) -> list[Path]:
+        folder = self._publisher.public / self._folder / history.ARCHIVE_FOLDER
+        return [folder / (month_name(month) + suffix) for suffix in history.SUFFIXES]
+
+    def _month(self, month: date, *, neighbours: bool) -> list[Path]:
+        entries = self._entries(month, month_end(month), ALL)
+        paths = self._paths(month)
+        existed = paths[0].exists()
+        before, after = self._before(month), self._after(month)
+        written: list[Path] = []
+        if entries:
+            # No WebSub hubs: a reader subscribes to the subscription feed, not to an archive document.
+            meta = replace(self._meta, hubs=(),
+                           history=history.archived(self._meta.feed_url, month, before, after))
+            names = [path.name for path in paths]
+            images = self._images({entry.issue_date for entry in entries})
+            written += self._publisher.write_feeds(self._folder + history.ARCHIVE_FOLDER, names, meta, entries,
+                                                   images)
+        elif existed:
+            for path in paths:
+                for gone in (path, path.with_name(path.name + ".gz")):
+                    if remove(gone):
+                        written.append(gone)
+            if written and self._publisher.durable:
+                fsync_dir(paths[0].parent)
+        if neighbours and bool(entries) != existed:  # the month appeared or emptied: its neighbours' links move
+            for other in (before, after):
+                if other is not None:
+                    written += self._month(other, neighbours=False)
+        return written
+
+
+def publish_archives(store: Store, publisher: Publisher, now: datetime, withheld: Collection[date],
+                     images: Images, days: Collection[date], sections: Iterable[str], authors: Iterable[str], *,
+                     everything: bool) -> list[Path]:
+    """The main feed's months of `days`, then each of `sections`' and `authors`' (every month of every feed:
+    `everything`)."""
+    scopes = [(None, None), *((s, None) for s in sorted(sections)), *((None, a) for a in sorted(authors))]
+    written: list[Path] = []
+    for section, author in scopes:
+        archive = Archive(store, publisher, now, withheld, images, section, author)
+        written += archive.publish_all() if everything else archive.publish(days)
+    return written
