@@ -94,14 +94,16 @@ def raw(port: int, data: bytes) -> bytes:
 
 def publication_done(data: Path) -> bool:
     """Whether public/ shows everything the store logged: the published-through mark, the file a publication
-    writes after all the others, names the store's newest event. Checks of public/ made after this returned
-    True see no publication half-done (no temp file mid-write, no issue page still to come)."""
+    writes after all the others, names the store's newest event (rejections and missing-issue warnings publish
+    nothing). Checks of public/ made after this returned True see no publication half-done (no temp file
+    mid-write, no issue page still to come)."""
     if not (data / "feedsvc.sqlite").exists():
         return False
     with contextlib.closing(sqlite3.connect(f"file:{data / 'feedsvc.sqlite'}?mode=ro", uri=True)) as db:
-        newest = db.execute("SELECT coalesce(max(id), 0) FROM events").fetchone()[0]
+        newest = db.execute("SELECT coalesce(max(id), 0) FROM events"
+                            " WHERE name NOT IN ('IssueRejected', 'IssueMissing')").fetchone()[0]
     try:
         mark = (data / PUBLISHED_MARK).read_text().strip()
     except FileNotFoundError:
         return False
-    return mark == str(newest)
+    return mark.isdigit() and int(mark) >= newest

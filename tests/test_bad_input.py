@@ -166,7 +166,9 @@ class Desk:
         self.wait_published(day, 1)
 
     def snapshot(self) -> tuple[dict[str, bytes], int]:
-        """What a rejection must not change: every file under public/ and the number of issues in the store."""
+        """What a rejection must not change: every file under public/ and the number of issues in the store,
+        once the publication in progress (if any) is done."""
+        wait_for(lambda: publication_done(self.daemon.settings.data), what="the publication done")
         files = {str(p.relative_to(self.public)): p.read_bytes() for p in sorted(self.public.rglob("*")) if p.is_file()}
         return files, self.status()["issue_count"]
 
