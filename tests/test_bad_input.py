@@ -281,6 +281,8 @@ def test_control_characters_are_removed_and_feeds_stay_valid_xml(desk: Desk) -> 
     desk.drop("2023-09-28.txt", dirty.encode())
     titles = desk.wait_titles(lambda t: len(t) == SEED_COUNT + 2, "the dirty issue's items in the feed")
     assert titles[:2] == ["城市更新 老街焕新", "秋粮收获 农民增收"]
+    # feed.json is written after RSS and Atom: look once the publication is done.
+    wait_for(lambda: publication_done(desk.daemon.settings.data), what="the publication done")
     link = desk.feeds()["rss.xml"].entries[0].link
     for url in (desk.url + "rss.xml", desk.url + "atom.xml", desk.url + "feed.json", link, desk.url):
         code, body = fetch(url)
