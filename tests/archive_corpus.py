@@ -80,6 +80,7 @@ class Paper:
     server: ServerThread
     public_ids: dict[str, str] = field(default_factory=dict)  # feed id → title, every public item
     sections: dict[str, set[str]] = field(default_factory=dict)  # section → feed ids
+    authors: dict[str, set[str]] = field(default_factory=dict)  # author → feed ids
     withdrawn: set[str] = field(default_factory=set)
     held: set[str] = field(default_factory=set)
     days: list[date] = field(default_factory=list)
@@ -89,8 +90,12 @@ class Paper:
         return self.settings.site_url
 
 
-def _expect(paper: Paper, text: str, name: str) -> dict[str, tuple[str, str | None]]:
-    return {entry_urn(item.id): (item.title, item.section) for item in parse_issue(text.encode(), name).items}
+Expected = dict[str, tuple[str, str | None, tuple[str, ...]]]  # feed id → (title, section, authors)
+
+
+def _expect(paper: Paper, text: str, name: str) -> Expected:
+    return {entry_urn(item.id): (item.title, item.section, item.authors)
+            for item in parse_issue(text.encode(), name).items}
 
 
 def build(root: Path) -> Iterator[Paper]:
@@ -105,7 +110,7 @@ def build(root: Path) -> Iterator[Paper]:
     clock = ManualClock(datetime.combine(days[-1] + timedelta(days=1), datetime.min.time(), TZ))
     service = open_service(settings, clock)
     paper = Paper(settings, service, server, days=days)
-    expected: dict[str, tuple[str, str | None]] = {}
+    expected: Expected = {}
     for n, day in enumerate([*days, HELD_DAY]):
         path = settings.inbox / f"{day.isoformat()}.txt"
         text = issue_text(day)
@@ -126,10 +131,12 @@ def build(root: Path) -> Iterator[Paper]:
     for key in paper.withdrawn:
         del expected[key]
     expected |= after
-    paper.public_ids = {key: title for key, (title, _section) in expected.items()}
-    for key, (_title, section) in expected.items():
+    paper.public_ids = {key: title for key, (title, _section, _authors) in expected.items()}
+    for key, (_title, section, authors) in expected.items():
         if section:
             paper.sections.setdefault(section, set()).add(key)
+        for author in authors:
+            paper.authors.setdefault(author, set()).add(key)
     try:
         yield paper
     finally:

@@ -80,6 +80,14 @@ def test_a_section_chain_gives_exactly_the_section(paper: Paper) -> None:
         assert not set(merged) & paper.withdrawn
 
 
+def test_an_author_chain_gives_exactly_the_authors_items(paper: Paper) -> None:
+    author = sorted(paper.authors)[0]
+    slug = paper.service.publication.publisher.author_slug(author)
+    merged, documents, _ = walk_xml(f"{paper.url}authors/{slug}/atom.xml")
+    assert set(merged) == paper.authors[author]
+    assert len(documents) > 8
+
+
 def test_archive_documents_are_marked_and_linked_both_ways(paper: Paper) -> None:
     """fh:archive on every archive document, current to the subscription feed, next-archive back up the chain."""
     for name, suffix in (("rss.xml", ".xml"), ("atom.xml", ".atom")):
