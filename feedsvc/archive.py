@@ -66,7 +66,8 @@ class Archive:
         return month_of(day) if day else None
 
     def _after(self, month: date) -> date | None:
-        day = self._edge(month_end(month) + timedelta(days=1), newest=False)
+        last = month_end(month)
+        day = self._edge(last + timedelta(days=1), newest=False) if last < date.max else None
         return month_of(day) if day else None
 
     def _paths(self, month: date) -> list[Path]:

@@ -82,8 +82,8 @@ def month_of(day: date) -> date:
 
 
 def month_end(month: date) -> date:
-    """The last day of `month`."""
-    return next_month(month) - timedelta(days=1)
+    """The last day of `month` (no overflow in December 9999: a stored date may be that far out)."""
+    return date(month.year, 12, 31) if month.month == 12 else next_month(month) - timedelta(days=1)
 
 
 def next_month(month: date) -> date:
@@ -130,7 +130,7 @@ def closed_month_max_age(relative: str, now: datetime) -> int | None:
     if found is None:
         return None
     year, month = int(found[1]), int(found[2])
-    if not 1 <= month <= 12:
+    if not (1 <= month <= 12 and 1 <= year < now.year + 1):
         return None
-    ended = datetime.combine(next_month(date(year, month, 1)), time(), UTC) + timedelta(days=1)
+    ended = datetime.combine(month_end(date(year, month, 1)), time(), UTC) + timedelta(days=2)
     return CLOSED_MONTH_MAX_AGE if now >= ended else None

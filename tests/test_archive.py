@@ -154,3 +154,18 @@ def test_a_drop_rewrites_only_its_month(paper: Paper, tmp_path: Path) -> None:
     changed = {name for name in after if before.get(name) != after[name]}
     month = newest.strftime("%Y-%m")
     assert changed and all(name.startswith(month) for name in changed), changed
+
+
+def test_months_at_the_ends_of_the_calendar() -> None:
+    """A stored 9999-12-31 issue (taken before the date window existed) has a month like any other."""
+    from datetime import UTC, date, datetime
+
+    from feedsvc import history
+
+    assert history.month_end(date(9999, 12, 1)) == date(9999, 12, 31)
+    assert history.month_end(date(2024, 2, 1)) == date(2024, 2, 29)
+    now = datetime(2024, 3, 5, tzinfo=UTC)
+    assert history.closed_month_max_age("archive/9999-12.atom", now) is None
+    assert history.closed_month_max_age("sections/x/archive/2024-02.xml", now) == history.CLOSED_MONTH_MAX_AGE
+    assert history.closed_month_max_age("archive/2024-03.xml", now) is None  # still open
+    assert history.closed_month_max_age("archive/2024-13.xml", now) is None
