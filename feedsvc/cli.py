@@ -30,8 +30,9 @@ def _one_line_errors(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def _settings(config_file: Path | None, **overrides: Any) -> config.Settings:
-    return config.validate(config.load(config_file).with_overrides(**overrides))
+def _settings(config_file: Path | None, **flags: Any) -> config.Settings:
+    """The file (or FEEDSVC_CONFIG), then the environment, then the flags given; an error names the flag."""
+    return config.checked(config.load(config_file), flags, lambda name: "--" + name.replace("_", "-"))
 
 
 # Every command reads the same settings as the service (`release` and `build` write its feeds): FEEDSVC_CONFIG

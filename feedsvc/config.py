@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import difflib
+import math
 import os
+import re
 import tomllib
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, time
 from pathlib import Path
@@ -60,11 +64,6 @@ class Settings:
         url = self.base_url or f"http://{self.host}:{self.port}/"
         return url if url.endswith("/") else url + "/"
 
-    def with_overrides(self, **values: Any) -> Settings:
-        """A copy with the given fields replaced; None values are ignored (unset CLI flags)."""
-        given = {k: v for k, v in values.items() if v is not None}
-        return replace(self, **given) if given else self
-
 
 def _weekdays(key: str, value: Any) -> tuple[int, ...]:
     if not isinstance(value, list) or not value:
@@ -103,9 +102,11 @@ def _suspensions(value: Any) -> tuple[Suspension, ...]:
 
 def _typed(key: str, value: Any, kind: type) -> Any:
     if kind is float and isinstance(value, int) and not isinstance(value, bool):
-        return float(value)
+        value = float(value)
     if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
         raise ConfigError(key, f"expected {kind.__name__}, got {value!r}")
+    if isinstance(value, float) and not math.isfinite(value):  # TOML has inf and nan
+        raise ConfigError(key, f"expected a finite number, got {value!r}")
     return value
 
 
@@ -128,9 +129,66 @@ _SIMPLE = {
     "cache.max_age_cap_days": ("max_age_cap_days", float),
     "cache.overdue_max_age_seconds": ("overdue_max_age_seconds", int),
 }
+# Keys read by hand in _from_mapping (they need more than a type check).
+_SPECIAL = ("paper.timezone", "paper.weekdays", "paper.release_time", "service.inbox", "service.data")
+_SUSPENSION_KEYS = ("dates", "resume", "notice")
+# Every key of the file, by section; [[suspension]] is an array of tables with its own keys.
+KNOWN: dict[str, tuple[str, ...]] = {}
+for _dotted in (*_SIMPLE, *_SPECIAL):
+    _section, _key = _dotted.split(".")
+    KNOWN[_section] = (*KNOWN.get(_section, ()), _key)
+# The key in the file that sets each field: what an error about the field names.
+FILE_KEY = {name: dotted for dotted, (name, _kind) in _SIMPLE.items()} | {
+    "timezone": "paper.timezone", "weekdays": "paper.weekdays", "release_time": "paper.release_time",
+    "inbox": "service.inbox", "data": "service.data", "suspensions": "suspension",
+}
+ENV_FIELDS = ("inbox", "data", "host", "base_url", "port")  # FEEDSVC_<FIELD>
+
+# Allowed values, checked wherever a value comes from (file, environment, flag).
+_RANGES: dict[str, tuple[Callable[[Any], bool], str]] = {
+    "title": (lambda v: bool(v.strip()), "must not be empty"),
+    "language": (lambda v: bool(re.fullmatch(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*", v)),
+                 "must be a language tag like zh-CN"),
+    "missing_grace_minutes": (lambda v: 0 <= v <= 7 * 24 * 60, "must be 0 to 10080 minutes (a week)"),
+    "host": (lambda v: bool(v.strip()), "must not be empty"),
+    "port": (lambda v: 0 <= v <= 65535, "must be a TCP port, 0 to 65535 (0: any free port)"),
+    "base_url": (lambda v: not v or v.startswith(("http://", "https://")), "must start with http:// or https://"),
+    "poll_seconds": (lambda v: 0.05 <= v <= 3600, "must be 0.05 to 3600 seconds"),
+    "rescan_minutes": (lambda v: 0 <= v <= 7 * 24 * 60, "must be 0 (never) to 10080 minutes"),
+    "max_file_bytes": (lambda v: 1 <= v <= 1 << 30, "must be 1 to 1073741824 bytes"),
+    "max_image_bytes": (lambda v: 1 <= v <= 1 << 30, "must be 1 to 1073741824 bytes"),
+    "max_days_ahead": (lambda v: 0 <= v <= 3660, "must be 0 to 3660 days"),
+    "feed_items": (lambda v: 1 <= v <= 10_000, "must be 1 to 10000"),
+    "max_age_cap_days": (lambda v: 0 < v <= 365, "must be more than 0 and at most 365 days"),
+    "overdue_max_age_seconds": (lambda v: 0 <= v <= 7 * 24 * 3600, "must be 0 to 604800 seconds"),
+}
+
+
+def _nearest(word: str, choices: Iterable[str]) -> str:
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f"; did you mean {close[0]!r}?" if close else f"; known: {', '.join(sorted(choices))}"
+
+
+def _reject_unknown(raw: dict[str, Any]) -> None:
+    """A misspelt section or key is an error, not a silent default."""
+    for section, table in raw.items():
+        if section == "suspension":
+            for n, entry in enumerate(table if isinstance(table, list) else []):
+                for key in entry if isinstance(entry, dict) else ():
+                    if key not in _SUSPENSION_KEYS:
+                        raise ConfigError(f"suspension[{n}].{key}", "unknown key" + _nearest(key, _SUSPENSION_KEYS))
+            continue
+        if section not in KNOWN:
+            raise ConfigError(f"[{section}]", "unknown section" + _nearest(section, (*KNOWN, "suspension")))
+        if not isinstance(table, dict):
+            raise ConfigError(section, f"expected a [{section}] table, got {table!r}")
+        for key in table:
+            if key not in KNOWN[section]:
+                raise ConfigError(f"{section}.{key}", "unknown key" + _nearest(key, KNOWN[section]))
 
 
 def _from_mapping(raw: dict[str, Any]) -> dict[str, Any]:
+    _reject_unknown(raw)
     values: dict[str, Any] = {}
     for dotted, (name, kind) in _SIMPLE.items():
         section, key = dotted.split(".")
@@ -161,24 +219,22 @@ def _from_mapping(raw: dict[str, Any]) -> dict[str, Any]:
     return values
 
 
-def validate(settings: Settings) -> Settings:
-    if not 0 <= settings.port <= 65535:
-        raise ConfigError("service.port", f"{settings.port} is not a TCP port")
-    if settings.max_file_bytes <= 0:
-        raise ConfigError("service.max_file_bytes", "must be positive")
-    if settings.max_image_bytes <= 0:
-        raise ConfigError("service.max_image_bytes", "must be positive")
-    if settings.max_days_ahead < 0:
-        raise ConfigError("paper.max_days_ahead", "must be 0 or more")
-    if settings.feed_items <= 0:
-        raise ConfigError("service.feed_items", "must be positive")
-    if settings.base_url and not settings.base_url.startswith(("http://", "https://")):
-        raise ConfigError("service.base_url", "must start with http:// or https://")
-    return settings
+def checked(settings: Settings, values: Mapping[str, Any], label: Callable[[str], str]) -> Settings:
+    """`settings` with `values` (field → value; None: not given) in place, each checked against its range. An error
+    names the value as the user wrote it: `label(field)` is a file key, an environment variable or a flag."""
+    given = {name: value for name, value in values.items() if value is not None}
+    for name, value in given.items():
+        check = _RANGES.get(name)
+        if check is not None and not check[0](value):
+            raise ConfigError(label(name), f"{value!r} {check[1]}")
+    return replace(settings, **given) if given else settings
 
 
-def load(path: Path | None = None, env: dict[str, str] | None = None) -> Settings:
-    """Settings from `path` (embedded defaults when None), then FEEDSVC_INBOX/DATA/HOST/PORT/BASE_URL."""
+def load(path: Path | None = None, env: Mapping[str, str] | None = None) -> Settings:
+    """Settings from `path` (embedded defaults when None), then FEEDSVC_INBOX/DATA/HOST/PORT/BASE_URL.
+
+    Unknown sections and keys are errors naming the nearest known one; every value is range-checked, and an error
+    names where the value came from (the key in the file, or the environment variable)."""
     raw: dict[str, Any] = {}
     if path is not None:
         try:
@@ -187,14 +243,15 @@ def load(path: Path | None = None, env: dict[str, str] | None = None) -> Setting
             raise ConfigError(str(path), f"cannot read: {exc.strerror}") from None
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise ConfigError(str(path), f"not valid TOML: {exc}") from None
-    settings = replace(Settings(), **_from_mapping(raw))
-    env = os.environ if env is None else env
+    settings = checked(Settings(), _from_mapping(raw), FILE_KEY.__getitem__)
+    source: Mapping[str, str] = os.environ if env is None else env
     overrides: dict[str, Any] = {}
-    for name, cast in (("inbox", Path), ("data", Path), ("host", str), ("base_url", str), ("port", int)):
-        value = env.get(f"FEEDSVC_{name.upper()}")
+    for name in ENV_FIELDS:
+        variable = f"FEEDSVC_{name.upper()}"
+        value = source.get(variable)
         if value:
             try:
-                overrides[name] = cast(value)
+                overrides[name] = int(value) if name == "port" else Path(value) if name in ("inbox", "data") else value
             except ValueError:
-                raise ConfigError(f"FEEDSVC_{name.upper()}", f"{value!r} is not valid") from None
-    return validate(settings.with_overrides(**overrides))
+                raise ConfigError(variable, f"{value!r} is not a whole number") from None
+    return checked(settings, overrides, lambda name: f"FEEDSVC_{name.upper()}")
