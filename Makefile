@@ -17,6 +17,7 @@ run: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check feedsvc tests bench
+	$(BIN)/mypy
 
 test: lint
 	$(BIN)/pytest -q

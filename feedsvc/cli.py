@@ -8,7 +8,7 @@ from collections.abc import Callable
 from datetime import date
 from functools import wraps
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 import click
 
@@ -16,18 +16,19 @@ from feedsvc import clock as clocks
 from feedsvc import config, datafolder, logs
 from feedsvc.errors import FeedsvcError
 
-F = TypeVar("F", bound=Callable[..., Any])
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
-def _one_line_errors(func: F) -> F:
+def _one_line_errors(func: Callable[P, R]) -> Callable[P, R]:
     @wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return func(*args, **kwargs)
         except FeedsvcError as exc:
             raise click.ClickException(str(exc)) from None
 
-    return wrapper  # type: ignore[return-value]
+    return wrapper
 
 
 def _settings(config_file: Path | None, **flags: Any) -> config.Settings:

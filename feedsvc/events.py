@@ -111,7 +111,7 @@ class Bus:
 
     def publish(self, event: Event) -> None:
         for kind in type(event).__mro__:
-            for handler in self._handlers.get(kind, ()):  # type: ignore[call-overload]
+            for handler in self._handlers.get(kind, ()):
                 try:
                     handler(event)
                 except Exception:

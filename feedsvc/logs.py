@@ -20,9 +20,9 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
         }
-        if hasattr(record, "event"):
+        if hasattr(record, "event"):  # a log_event line: its fields as JSON fields
             line["event"] = record.event
-            line.update(record.fields)
+            line.update(getattr(record, "fields", {}))
         if record.exc_info:
             line["exception"] = self.formatException(record.exc_info)
         return json.dumps(line, ensure_ascii=False, default=str)

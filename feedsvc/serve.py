@@ -247,8 +247,8 @@ class ServerThread:
             # Stop accepting, then let just-accepted sockets reach aiohttp's request loop: asyncio connects
             # the protocol one task after accept, and aiohttp starts reading one task later. A connection
             # caught in between misses cleanup()'s close and holds stop() for the whole timeout.
-            for site in list(runner.sites):
-                await site.stop()
+            for bound in list(runner.sites):
+                await bound.stop()
             for _ in range(2):
                 await asyncio.sleep(0)
         finally:

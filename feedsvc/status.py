@@ -19,9 +19,9 @@ def held(store: Store, calendar: Calendar, now: datetime) -> list[dict[str, Any]
         waiting[record.issue_date] = {"file": record.file, "issue_date": record.issue_date.isoformat(),
                                       "reason": f"scheduled for release at {at}"}
     for day in sorted(calendar.suspended_dates()):
-        record = store.issue(day)
-        if record is not None and not record.forced:
-            waiting[day] = {"file": record.file, "issue_date": day.isoformat(), "reason": calendar.hold_reason(day)}
+        issue = store.issue(day)
+        if issue is not None and not issue.forced:
+            waiting[day] = {"file": issue.file, "issue_date": day.isoformat(), "reason": calendar.hold_reason(day)}
     return [waiting[d] for d in sorted(waiting)]
 
 

@@ -100,5 +100,5 @@ def date_in_name(name: str) -> date | None:
             found = make_date(int(m.group(1)), int(m.group(3)), int(m.group(4)))
             if found is not None:
                 return found
-    m = FULL_DATE.search(name)
-    return match_date(m) if m else None
+    full = FULL_DATE.search(name)
+    return match_date(full) if full else None

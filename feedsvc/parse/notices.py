@@ -116,7 +116,7 @@ def merge_suspensions(found: list[Suspension], warnings: list[str]) -> Suspensio
 def _mentions(sentence: str, notice_date: date, warnings: list[str]) -> Iterator[_Mention]:
     keywords = list(_KEYWORD.finditer(sentence))
     positions, roles = [k.start() for k in keywords], [k.lastgroup or "" for k in keywords]
-    tokens = []  # (match, date)
+    tokens: list[tuple[re.Match[str], date]] = []
     month: int | None = None
     year: int | None = None
     for m in _DATE.finditer(sentence):
