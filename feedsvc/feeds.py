@@ -185,24 +185,24 @@ class Enclosure:
     mime: str
 
 
-class _EnclosureExtension(BaseEntryExtension):
+class _EnclosureExtension(BaseEntryExtension):  # type: ignore[misc]  # feedgen has no type hints: its base is Any
     """feedgen's own entry enclosure loses rel, type and length in Atom (lkiesow/python-feedgen#135)."""
 
     def __init__(self) -> None:
         self.enclosure: Enclosure | None = None
 
-    def _attributes(self) -> dict[str, str]:
+    def _attributes(self, **first: str) -> dict[str, str]:
         e = self.enclosure
-        return {} if e is None else {"length": str(e.length), "type": e.mime}
+        return first if e is None else {**first, "length": str(e.length), "type": e.mime}
 
     def extend_rss(self, entry: Any) -> Any:
         if self.enclosure is not None:
-            etree.SubElement(entry, "enclosure", url=self.enclosure.url, **self._attributes())
+            etree.SubElement(entry, "enclosure", self._attributes(url=self.enclosure.url))
         return entry
 
     def extend_atom(self, entry: Any) -> Any:
         if self.enclosure is not None:
-            etree.SubElement(entry, "link", rel="enclosure", href=self.enclosure.url, **self._attributes())
+            etree.SubElement(entry, "link", self._attributes(rel="enclosure", href=self.enclosure.url))
         return entry
 
 
