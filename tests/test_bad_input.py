@@ -141,11 +141,13 @@ class Desk:
         return [e.title for e in self.feeds()["rss.xml"].entries]
 
     def wait_titles(self, predicate: Callable[[list[str]], bool], what: str) -> list[str]:
-        """Until RSS and Atom (written one after the other) show the same titles, and those satisfy `predicate`."""
+        """Until RSS and Atom show the same titles, those satisfy `predicate`, and the publication is done (the
+        other files, feed.json and the pages, are written after the feeds)."""
         def check() -> tuple[list[str]] | None:
             feeds = self.feeds()
             rss, atom = ([e.title for e in feeds[n].entries] for n in ("rss.xml", "atom.xml"))
-            return (rss,) if rss == atom and predicate(rss) else None
+            done = rss == atom and predicate(rss) and publication_done(self.daemon.settings.data)
+            return (rss,) if done else None
         return wait_for(check, what=what)[0]
 
     def wait_published(self, day: date, items: int) -> None:
