@@ -185,7 +185,7 @@ class Enclosure:
     mime: str
 
 
-class _EnclosureExtension(BaseEntryExtension):  # type: ignore[misc]  # feedgen has no type hints: its base is Any
+class _EnclosureExtension(BaseEntryExtension):
     """feedgen's own entry enclosure loses rel, type and length in Atom (lkiesow/python-feedgen#135)."""
 
     def __init__(self) -> None:
