@@ -142,6 +142,8 @@ FILE_KEY = {name: dotted for dotted, (name, _kind) in _SIMPLE.items()} | {
     "timezone": "paper.timezone", "weekdays": "paper.weekdays", "release_time": "paper.release_time",
     "inbox": "service.inbox", "data": "service.data", "suspensions": "suspension",
 }
+# Sections whose own parser checks their keys (feedsvc.websub.settings).
+_SELF_CHECKED = ("websub",)
 ENV_FIELDS = ("inbox", "data", "host", "base_url", "port")  # FEEDSVC_<FIELD>
 
 # Allowed values, checked wherever a value comes from (file, environment, flag).
@@ -172,6 +174,8 @@ def _nearest(word: str, choices: Iterable[str]) -> str:
 def _reject_unknown(raw: dict[str, Any]) -> None:
     """A misspelt section or key is an error, not a silent default."""
     for section, table in raw.items():
+        if section in _SELF_CHECKED:
+            continue
         if section == "suspension":
             for n, entry in enumerate(table if isinstance(table, list) else []):
                 for key in entry if isinstance(entry, dict) else ():
@@ -179,7 +183,8 @@ def _reject_unknown(raw: dict[str, Any]) -> None:
                         raise ConfigError(f"suspension[{n}].{key}", "unknown key" + _nearest(key, _SUSPENSION_KEYS))
             continue
         if section not in KNOWN:
-            raise ConfigError(f"[{section}]", "unknown section" + _nearest(section, (*KNOWN, "suspension")))
+            known = (*KNOWN, *_SELF_CHECKED, "suspension")
+            raise ConfigError(f"[{section}]", "unknown section" + _nearest(section, known))
         if not isinstance(table, dict):
             raise ConfigError(section, f"expected a [{section}] table, got {table!r}")
         for key in table:

@@ -98,3 +98,8 @@ def test_flags_are_checked_and_named_by_the_caller(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as caught:
         config.checked(config.Settings(), {"poll_seconds": 0.0, "port": None}, lambda name: f"--{name}")
     assert caught.value.key == "--poll_seconds"
+
+
+def test_a_misspelt_websub_section_is_caught_too(tmp_path: Path) -> None:
+    err = error(tmp_path, "[websb]\nenabled = false\n")
+    assert err.key == "[websb]" and "'websub'" in err.reason
