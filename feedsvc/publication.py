@@ -101,7 +101,7 @@ class Publication:
             found.update(self._photos[day])
         return found
 
-    def note_vacated(self, sections: set[str], authors: set[str] = frozenset()) -> None:
+    def note_vacated(self, sections: Iterable[str], authors: Iterable[str] = ()) -> None:
         """Sections and authors an issue had before a correction: a moved or withdrawn item must leave
         their feeds."""
         self._vacated.update(sections)
