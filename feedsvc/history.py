@@ -36,7 +36,7 @@ class History:
     json_next: str | None = None
 
 
-class _HistoryExtension(BaseExtension):  # type: ignore[misc]  # feedgen ships no types
+class _HistoryExtension(BaseExtension):
     def __init__(self, history: History) -> None:
         self.history = history
 
