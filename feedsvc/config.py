@@ -130,7 +130,8 @@ _SIMPLE = {
     "cache.overdue_max_age_seconds": ("overdue_max_age_seconds", int),
 }
 # Keys read by hand in _from_mapping (they need more than a type check).
-_SPECIAL = ("paper.timezone", "paper.weekdays", "paper.release_time", "service.inbox", "service.data")
+_SPECIAL = ("paper.timezone", "paper.weekdays", "paper.release_time", "paper.earliest_issue_date", "service.inbox",
+            "service.data")
 _SUSPENSION_KEYS = ("dates", "resume", "notice")
 # Every key of the file, by section; [[suspension]] is an array of tables with its own keys.
 KNOWN: dict[str, tuple[str, ...]] = {}
@@ -140,6 +141,7 @@ for _dotted in (*_SIMPLE, *_SPECIAL):
 # The key in the file that sets each field: what an error about the field names.
 FILE_KEY = {name: dotted for dotted, (name, _kind) in _SIMPLE.items()} | {
     "timezone": "paper.timezone", "weekdays": "paper.weekdays", "release_time": "paper.release_time",
+    "earliest_issue_date": "paper.earliest_issue_date",
     "inbox": "service.inbox", "data": "service.data", "suspensions": "suspension",
 }
 # Sections whose own parser checks their keys (feedsvc.websub.settings).
