@@ -130,6 +130,35 @@ STEPS: tuple[Step, ...] = (
             dropped INTEGER NOT NULL DEFAULT 0
         ) WITHOUT ROWID""",
     )),
+    Step("items by author", (
+        # Who wrote each live item, kept by triggers on items, so an author's feed walks an index in output
+        # order instead of scanning every item's JSON author list (a scan per author made a drop at 1,000
+        # archived issues ~5x slower and a 1,000-issue backfill ~40x slower).
+        """CREATE TABLE item_authors (
+            author TEXT NOT NULL,
+            id TEXT NOT NULL,
+            issue_date TEXT NOT NULL,
+            ordinal INTEGER NOT NULL,
+            PRIMARY KEY (author, id)
+        ) WITHOUT ROWID""",
+        "CREATE INDEX item_authors_order ON item_authors(author, issue_date DESC, ordinal)",
+        # OR IGNORE: a byline may name the same person twice.
+        """CREATE TRIGGER item_authors_insert AFTER INSERT ON items WHEN new.withdrawn = 0 BEGIN
+            INSERT OR IGNORE INTO item_authors(author, id, issue_date, ordinal)
+                SELECT value, new.id, new.issue_date, new.ordinal FROM json_each(new.authors);
+        END""",
+        """CREATE TRIGGER item_authors_update AFTER UPDATE OF authors, withdrawn, ordinal, issue_date ON items BEGIN
+            DELETE FROM item_authors WHERE id = old.id AND author IN (SELECT value FROM json_each(old.authors));
+            INSERT OR IGNORE INTO item_authors(author, id, issue_date, ordinal)
+                SELECT value, new.id, new.issue_date, new.ordinal FROM json_each(new.authors) WHERE new.withdrawn = 0;
+        END""",
+        """CREATE TRIGGER item_authors_delete AFTER DELETE ON items BEGIN
+            DELETE FROM item_authors WHERE id = old.id AND author IN (SELECT value FROM json_each(old.authors));
+        END""",
+        """INSERT OR IGNORE INTO item_authors(author, id, issue_date, ordinal)
+            SELECT a.value, t.id, t.issue_date, t.ordinal FROM items t, json_each(t.authors) a
+            WHERE t.withdrawn = 0""",
+    )),
 )
 
 VERSION = len(STEPS)

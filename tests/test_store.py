@@ -333,14 +333,38 @@ class TestEntries:
         filled._db.set_trace_callback(statements.append)
         filled.entries(LATER, limit=5, withheld=[D1])
         filled.entries(LATER, limit=5, section="体育")
+        filled.entries(LATER, limit=5, author="记者甲", last=D2)
         filled._db.set_trace_callback(None)
-        assert len(statements) == 2
+        assert len(statements) == 3
         with sqlite3.connect(filled.path) as raw:
-            for sql in statements:
+            # An author's items come from their own index, never from a walk over every item.
+            indexes = ["USING INDEX items_", "USING INDEX items_", "USING COVERING INDEX item_authors_order"]
+            for sql, index in zip(statements, indexes, strict=True):
                 assert "LIMIT" in sql
                 plan = " | ".join(row[3] for row in raw.execute("EXPLAIN QUERY PLAN " + sql))
-                assert "USING INDEX items_" in plan, plan
+                assert index in plan, plan
                 assert "TEMP B-TREE" not in plan, plan
+
+    def test_author_filter_follows_corrections_and_upgrades(self, filled: Store, db_path: Path):
+        """item_authors (kept by triggers) answers as the items' own author lists do, after a correction
+        that renames, re-attributes and withdraws items, and after an upgrade from a store without it."""
+        corrected = make_issue(D2, ["二甲", "二丁"], sections=["体育", "要闻"])
+        twice = replace(corrected.items[1], authors=("记者乙", "记者乙"))  # a byline naming one person twice
+        corrected = replace(corrected, items=(corrected.items[0], twice))
+        put(filled, corrected, mtime=2.0)
+
+        def by_author() -> dict[str, list[str]]:
+            return {a: titles(filled.entries(LATER, limit=50, author=a)) for a in filled.authors()}
+
+        expected = {"记者甲": ["三甲", "三乙", "二甲", "一甲", "一乙"], "记者乙": ["二丁"]}
+        assert by_author() == expected
+        assert titles(filled.entries(LATER, limit=50, author="记者甲", first=D2, oldest_first=True)) == [
+            "二甲", "三甲", "三乙"]
+        with sqlite3.connect(db_path) as raw:  # as a store from before the table: rebuilt from items
+            raw.execute("DELETE FROM item_authors")
+            for statement in next(s for s in STEPS if s.name == "items by author").statements[-1:]:
+                raw.execute(statement)
+        assert by_author() == expected
 
     def test_issues_newest_first(self, filled: Store):
         assert [r.issue_date for r in filled.issues()] == [D3, D2, D1]
