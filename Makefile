@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench bench-deps clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,6 +24,15 @@ test: lint
 
 bench: $(STAMP)
 	$(BIN)/python -m bench $(BENCH_ARGS)
+
+# The benchmarks' tools, installed once and on purpose (a benchmark run installs nothing): wrk and hugo from
+# Debian (needs root; measurements without them are reported as skipped), py-spy for `--profile`.
+bench-deps: $(STAMP)
+	$(BIN)/python -m pip install --quiet py-spy
+	@if command -v wrk >/dev/null && command -v hugo >/dev/null; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk hugo >/dev/null; \
+	else echo "as root: apt-get install wrk hugo" >&2; exit 1; fi
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .hypothesis .ruff_cache

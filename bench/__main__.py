@@ -1,9 +1,11 @@
-"""`python -m bench` (`make bench`): every measurement of issue 6, then one table, also written to bench/results.md.
+"""`python -m bench` (`make bench`): every measurement (parse, backfill, drop, serve, push, hugo), then one table,
+also written to bench/results.md. Tools the measurements call (wrk, hugo, py-spy) come from `make bench-deps`.
 
     python -m bench                 # full run: archives of 0, 1,000 and 10,000 issues (~10 minutes)
     python -m bench --quick         # archives up to 1,000, shorter load runs (~2 minutes)
     python -m bench --only drop,serve
-    python -m bench --profile DIR   # also sample the service with py-spy during drops and load (raw stacks)
+    python -m bench --profile DIR   # also sample the service with py-spy during drops and load (raw stacks);
+                                    # summarise with python -m bench.pyspy_report DIR/drop-1000.txt
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import time
 from pathlib import Path
 
 from bench import backfill, drop, hugo, parse_speed, push, serve
-from bench.common import Context, Corpus, Row, machine
+from bench.common import DEPS, Context, Corpus, Row, machine, pyspy
 
 MODULES = {m.NAME: m for m in (parse_speed, backfill, drop, serve, push, hugo)}
 RESULTS = Path(__file__).with_name("results.md")
@@ -73,6 +75,8 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         parser.error(f"unknown measurement(s) {', '.join(unknown)}; choose from {', '.join(MODULES)}")
     if args.profile:
+        if pyspy() is None:
+            parser.error(f"--profile needs py-spy; {DEPS}")
         args.profile = args.profile.resolve()
         args.profile.mkdir(parents=True, exist_ok=True)
 

@@ -99,29 +99,18 @@ class Context:
 # --- tools ---------------------------------------------------------------------------------------------------
 
 
-def ensure_tool(command: str, package: str) -> tuple[str | None, str]:
-    """The path of `command`, installing Debian `package` with apt-get when missing and root; else (None, why)."""
+DEPS = "run `make bench-deps` once to install the benchmark tools"
+
+
+def find_tool(command: str) -> tuple[str | None, str]:
+    """The path of `command`, or (None, why): running a benchmark installs nothing (`make bench-deps` does)."""
     found = shutil.which(command)
-    if found:
-        return found, ""
-    if os.geteuid() != 0 or not shutil.which("apt-get"):
-        return None, f"{command} not installed and no root to `apt-get install {package}`"
-    print(f"  installing {package} with apt-get …", flush=True)
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    for args in (["apt-get", "install", "-y", "-q", package], ["apt-get", "update", "-q"],
-                 ["apt-get", "install", "-y", "-q", package]):
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            subprocess.run(args, env=env, capture_output=True, timeout=300, check=False)
-        if shutil.which(command):
-            return shutil.which(command), ""
-    return None, f"`apt-get install {package}` did not provide {command}"
+    return (found, "") if found else (None, f"{command} not installed; {DEPS}")
 
 
 def pyspy() -> str | None:
-    """py-spy, pip-installed into this interpreter's environment when missing (only for --profile)."""
+    """py-spy in this interpreter's environment or on PATH (only --profile needs it)."""
     here = Path(sys.executable).parent / "py-spy"
-    if not here.exists() and not shutil.which("py-spy"):
-        subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "py-spy"], check=False, timeout=300)
     return str(here) if here.exists() else shutil.which("py-spy")
 
 

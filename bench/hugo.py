@@ -15,7 +15,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from bench.common import Context, GeneratedIssue, Row, ensure_tool, ms
+from bench.common import Context, GeneratedIssue, Row, find_tool, ms
 from feedsvc.parse import parse_issue
 
 NAME = "hugo"
@@ -61,7 +61,7 @@ def build(binary: str, site: Path) -> float:
 
 
 def run(ctx: Context) -> None:
-    binary, why = ensure_tool("hugo", "hugo")
+    binary, why = find_tool("hugo")
     if binary is None:
         ctx.add(Row("Hugo rebuild (peer)", f"skipped: {why}"))
         return

@@ -11,6 +11,8 @@ from collections import Counter
 from pathlib import Path
 
 _LINE = re.compile(r"\s*\(([^()]*?):\d+\)$")
+_REPO = str(Path(__file__).resolve().parent.parent) + "/"
+_PREFIX = re.compile(r"^.*site-packages/|^.*?/lib/python3\.\d+/")  # a library's or the stdlib's install folder
 
 
 def _function(frame: str) -> str:
@@ -19,7 +21,7 @@ def _function(frame: str) -> str:
     if not match:
         return frame
     path = match.group(1)
-    short = path.split("site-packages/")[-1].split("/work/main/")[-1].split("/lib/python3.11/")[-1]
+    short = path.removeprefix(_REPO) if path.startswith(_REPO) else _PREFIX.sub("", path)
     return f"{frame[: match.start()].strip()} ({short})"
 
 

@@ -11,7 +11,7 @@ import re
 import subprocess
 
 from bench.backfill import ingest
-from bench.common import Context, Row, Service, ensure_tool
+from bench.common import Context, Row, Service, find_tool
 
 NAME = "serve"
 CONNECTIONS, THREADS = 32, 2
@@ -44,7 +44,7 @@ def wrk(binary: str, url: str, seconds: int, script: str | None = None,
 
 
 def run(ctx: Context) -> None:
-    binary, why = ensure_tool("wrk", "wrk")
+    binary, why = find_tool("wrk")
     if binary is None:
         ctx.add(Row("serving (wrk)", f"skipped: {why}"))
         return
