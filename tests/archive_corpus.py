@@ -16,10 +16,10 @@ from zoneinfo import ZoneInfo
 from conftest import REPORTERS, ManualClock
 
 from feedsvc.config import Settings
-from feedsvc.feeds import entry_urn
 from feedsvc.parse import parse_issue
 from feedsvc.serve import ServerThread, make_app
 from feedsvc.service import Service
+from feedsvc.urls import entry_urn
 from feedsvc.wiring import open_service
 
 TZ = ZoneInfo("Asia/Shanghai")

@@ -14,7 +14,10 @@ from archive_corpus import CORRECTION, Paper, build
 from conftest import fetch
 from lxml import etree
 
-pytestmark = pytest.mark.filterwarnings("ignore:To avoid breaking:DeprecationWarning")  # RSS: no updated
+pytestmark = [
+    pytest.mark.slow,  # a 210-issue archive
+    pytest.mark.filterwarnings("ignore:To avoid breaking:DeprecationWarning"),  # RSS: no updated
+]
 
 FH = "http://purl.org/syndication/history/1.0"
 ATOM = "http://www.w3.org/2005/Atom"

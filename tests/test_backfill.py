@@ -9,12 +9,15 @@ from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import pytest
 from conftest import ManualClock
 
 from bench.corpus import write
 from feedsvc.backfill import _send, backfill
 from feedsvc.config import Settings
 from feedsvc.wiring import open_service, page_writer
+
+pytestmark = pytest.mark.slow  # thousands of issues, several processes
 
 NOW = datetime(2024, 6, 1, 9, tzinfo=ZoneInfo("Asia/Shanghai"))
 

@@ -13,8 +13,6 @@ import os
 import random
 import re
 import stat
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -25,13 +23,25 @@ from zoneinfo import ZoneInfo
 
 import feedparser
 import pytest
-from conftest import ManualClock, fetch, issue_text, publication_done, wait_for
+from conftest import (
+    FeedsvcRun,
+    ManualClock,
+    fetch,
+    issue_text,
+    publication_done,
+    read_feeds,
+    wait_for,
+    wait_published,
+    write_in_chunks,
+)
 from lxml import etree
 from watchdog.events import FileOpenedEvent, FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 
 from feedsvc.config import Settings
 from feedsvc.wiring import Daemon
+
+pytestmark = pytest.mark.slow  # a daemon per test and hundreds of files
 
 TZ = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2023, 9, 28, 9, tzinfo=TZ)
@@ -94,11 +104,7 @@ class Desk:
     def drop(self, name: str, data: bytes, *, chunks: int = 1) -> Path:
         """Write `data` into the inbox in `chunks` writes on one descriptor (as `cp` does), then close."""
         path = self.inbox / name
-        size = len(data) // chunks + 1
-        with path.open("wb") as handle:
-            for n in range(chunks):
-                handle.write(data[n * size : (n + 1) * size])
-                handle.flush()
+        write_in_chunks(path, data, chunks)
         self.remember(path)
         return path
 
@@ -127,15 +133,7 @@ class Desk:
         return wait_for(found, timeout, what=f"{name} listed as rejected")
 
     def feeds(self) -> dict[str, feedparser.FeedParserDict]:
-        """RSS and Atom as served: well-formed for lxml, read by feedparser without complaint."""
-        parsed = {}
-        for name in ("rss.xml", "atom.xml"):
-            code, body = fetch(self.url + name)
-            assert code == 200, name
-            etree.fromstring(body)
-            parsed[name] = feedparser.parse(body)
-            assert not parsed[name].bozo, (name, parsed[name].get("bozo_exception"))
-        return parsed
+        return read_feeds(self.url)
 
     def titles(self) -> list[str]:
         return [e.title for e in self.feeds()["rss.xml"].entries]
@@ -151,9 +149,7 @@ class Desk:
         return wait_for(check, what=what)[0]
 
     def wait_published(self, day: date, items: int) -> None:
-        """Until the index page lists `day` with `items` items: it is written last, so the publication is done."""
-        entry = re.compile(rf'{day}\.html">{day}[^<]*</a> · {items} 篇')
-        wait_for(lambda: entry.search(fetch(self.url)[1].decode()), what=f"{day} published with {items} items")
+        wait_published(self.url, day, items)
 
     def fresh_day(self) -> date:
         self._next_day += timedelta(days=1)
@@ -393,12 +389,7 @@ def test_a_file_rewritten_while_being_ingested_is_ingested_again(desk: Desk, pau
     second = issue_text(day, *second_titles).encode()
     path = desk.drop("2023-09-28.txt", first)
     time.sleep(pause)  # choose the moment of the rewrite, not wait for an outcome
-    size = len(second) // 4 + 1
-    with path.open("wb") as handle:  # rewritten in place, in several writes
-        for n in range(4):
-            handle.write(second[n * size : (n + 1) * size])
-            handle.flush()
-            time.sleep(0.02)
+    write_in_chunks(path, second, 4, pause=0.02)  # rewritten in place, in several writes
     desk.remember(path)
     titles = desk.wait_titles(lambda t: t[: len(second_titles)] == second_titles
                               and not any(x.startswith("初版") for x in t), "the second version in force")
@@ -423,14 +414,10 @@ def test_a_flood_of_500_files_is_ingested_completely_with_bounded_memory(tmp_pat
     for day in days:
         (staging / f"{day}.txt").write_text(issue_text(day, title[day]))
     (inbox / "first.txt").write_text(issue_text(days[0] - timedelta(days=1), "洪水之前 一期"))
-    env = {**os.environ, "FEEDSVC_NOW": "2022-06-01T09:00:00+08:00"}
-    proc = subprocess.Popen([sys.executable, "-m", "feedsvc", "run", "--inbox", str(inbox), "--data",
-                             str(tmp_path / "var"), "--port", "0"], stderr=subprocess.PIPE, text=True, env=env)
+    service = FeedsvcRun(inbox, tmp_path / "var", tmp_path / "service.log",
+                         env={"FEEDSVC_NOW": "2022-06-01T09:00:00+08:00"})
+    url, proc = service.url, service.proc
     try:
-        assert proc.stderr is not None
-        url = wait_for(lambda: (m := re.search(r"on (http://127\.0\.0\.1:\d+/)", proc.stderr.readline())) and m[1],
-                       20, "the service reports its address")
-        threading.Thread(target=proc.stderr.read, daemon=True).start()  # keep the pipe drained
         wait_for(lambda: json.loads(fetch(url + "status.json")[1])["issue_count"] == 1, what="first issue")
         baseline = _proc_kb(proc.pid, "VmRSS")
         before = {p.name: (p.stat().st_mtime_ns, p.read_bytes()) for p in staging.iterdir()}
@@ -453,8 +440,7 @@ def test_a_flood_of_500_files_is_ingested_completely_with_bounded_memory(tmp_pat
         after = {p.name: (p.stat().st_mtime_ns, p.read_bytes()) for p in inbox.iterdir() if p.name != "first.txt"}
         assert after == before, "inbox files were modified"
     finally:
-        proc.kill()
-        proc.wait()
+        service.kill()
 
 
 def _proc_kb(pid: int, field: str) -> int:

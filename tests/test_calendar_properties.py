@@ -5,11 +5,14 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from feedsvc.calendar import Calendar
 from feedsvc.model import Suspension
+
+pytestmark = pytest.mark.slow  # hypothesis, many examples
 
 ZONES = [ZoneInfo(z) for z in ("Europe/Berlin", "America/New_York", "Australia/Sydney", "Australia/Lord_Howe",
                                "America/Santiago", "Asia/Shanghai", "UTC")]

@@ -3,32 +3,16 @@
 from __future__ import annotations
 
 import json
-import os
-import re
 import shutil
-import signal
 import socket
-import subprocess
-import sys
-import time
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
 import feedparser
 import pytest
-from conftest import issue_text, publication_done, wait_for
+from conftest import feedsvc, issue_text, publication_done, start_service, wait_entries, wait_for
 
-FEEDSVC = [sys.executable, "-m", "feedsvc"]
-NOW = "2023-09-28T09:00:00+08:00"
-
-
-def feedsvc(*args: str, env: dict[str, str] | None = None, check: bool = True) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run([*FEEDSVC, *args], capture_output=True, text=True, timeout=60,
-                            env={**os.environ, "FEEDSVC_NOW": NOW, **(env or {})})
-    if check:
-        assert result.returncode == 0, result.stderr
-    return result
+pytestmark = pytest.mark.slow  # `feedsvc` subprocesses
 
 
 def test_parse_json_has_the_documented_shape(seed_path: Path) -> None:
@@ -54,6 +38,7 @@ def test_parse_json_has_the_documented_shape(seed_path: Path) -> None:
         ("今天天气很好。\n".encode(), "date"),
     ],
 )
+
 def test_parse_errors_are_one_line_naming_the_file(tmp_path: Path, content: bytes, reason: str) -> None:
     bad = tmp_path / "bad-issue.txt"
     bad.write_bytes(content)
@@ -113,73 +98,27 @@ def test_bad_config_names_the_key(tmp_path: Path) -> None:
     assert result.returncode != 0 and "paper.weekdays" in result.stderr and "Traceback" not in result.stderr
 
 
-@pytest.fixture(name="running")
-def _running(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], str, Path]]:
-    """`feedsvc run` on a free loopback port with a temp inbox; yields (process, base URL, inbox)."""
-    inbox = tmp_path / "inbox"
-    inbox.mkdir()
-    proc = start_service(inbox, tmp_path / "var")
-    yield proc
-    if proc[0].poll() is None:
-        proc[0].kill()
-        proc[0].wait()
-
-
-def start_service(inbox: Path, data: Path, *extra: str) -> tuple[subprocess.Popen[str], str, Path]:
-    proc = subprocess.Popen(
-        [*FEEDSVC, "run", "--inbox", str(inbox), "--data", str(data), "--port", "0", *extra],
-        stderr=subprocess.PIPE, text=True, env={**os.environ, "FEEDSVC_NOW": NOW},
-    )
-    deadline = time.monotonic() + 20
-    assert proc.stderr is not None
-    while time.monotonic() < deadline:
-        line = proc.stderr.readline()
-        found = re.search(r"on (http://127\.0\.0\.1:\d+/)", line)
-        if found:
-            return proc, found.group(1), inbox
-        assert line or proc.poll() is None, "service exited before serving"
-    raise AssertionError("service did not report its address")
-
-
-def wait_for_entries(url: str, count: int, timeout: float = 15) -> feedparser.FeedParserDict:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        parsed = feedparser.parse(url + "rss.xml")
-        if len(parsed.get("entries", [])) >= count:
-            return parsed
-        time.sleep(0.05)
-    raise AssertionError(f"feed did not reach {count} entries")
-
-
-def test_sigterm_stops_the_service_cleanly(running: tuple[subprocess.Popen[str], str, Path],
-                                           seed_bytes: bytes) -> None:
-    proc, url, inbox = running
-    (inbox / "seed.txt").write_bytes(seed_bytes)
-    wait_for_entries(url, 5)
-    proc.send_signal(signal.SIGTERM)
-    assert proc.wait(timeout=20) == 0
+def test_sigterm_stops_the_service_cleanly(tmp_path: Path, seed_bytes: bytes) -> None:
+    with start_service(tmp_path) as service:
+        (tmp_path / "inbox" / "seed.txt").write_bytes(seed_bytes)
+        wait_entries(service.url, 5)
+        assert service.stop() == 0
 
 
 def test_kill_9_then_restart_loses_nothing(tmp_path: Path, seed_bytes: bytes) -> None:
     inbox, data = tmp_path / "inbox", tmp_path / "var"
-    inbox.mkdir()
-    proc, url, _ = start_service(inbox, data)
-    (inbox / "seed.txt").write_bytes(seed_bytes)
-    wait_for_entries(url, 5)
-    (inbox / "2023-09-25.txt").write_text(issue_text(date(2023, 9, 25), "周一要闻 城市更新"))
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
-    proc, url, _ = start_service(inbox, data)
-    try:
-        parsed = wait_for_entries(url, 6)
+    with start_service(tmp_path) as service:
+        (inbox / "seed.txt").write_bytes(seed_bytes)
+        wait_entries(service.url, 5)
+        (inbox / "2023-09-25.txt").write_text(issue_text(date(2023, 9, 25), "周一要闻 城市更新"))
+        service.kill()
+    with start_service(tmp_path) as service:
+        parsed = wait_entries(service.url, 6)
         wait_for(lambda: publication_done(data), what="the publication done")
-        assert not parsed.bozo
         titles = [e.title for e in parsed.entries]
         assert len(titles) == len(set(titles)) == 6
         assert not [p for p in data.rglob(".*") if p.is_file()], "temp files left behind"
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        assert proc.wait(timeout=20) == 0
+        assert service.stop() == 0
 
 
 def test_commands_read_the_config_named_by_feedsvc_config(tmp_path: Path, seed_path: Path) -> None:
@@ -209,15 +148,10 @@ def test_flags_are_validated_like_the_config_file(tmp_path: Path) -> None:
 
 def test_json_logs_carry_each_events_fields(tmp_path: Path, seed_bytes: bytes) -> None:
     """`--log-format json`: one JSON object a line, events with their fields, for log shippers."""
-    (tmp_path / "inbox").mkdir()
-    proc, url, inbox = start_service(tmp_path / "inbox", tmp_path / "var", "--log-format", "json")
-    try:
-        (inbox / "seed.txt").write_bytes(seed_bytes)  # after start: the lines before the address are read already
-        wait_for_entries(url, 5)
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        _, stderr = proc.communicate(timeout=20)
-    records = [json.loads(line) for line in stderr.splitlines() if line.strip()]
+    with start_service(tmp_path, "--log-format", "json") as service:
+        (tmp_path / "inbox" / "seed.txt").write_bytes(seed_bytes)
+        wait_entries(service.url, 5)
+        assert service.stop() == 0
+    records = [json.loads(line) for line in service.output().splitlines() if line.strip()]
     received = [r for r in records if r.get("event") == "IssueReceived"]
     assert received and received[0]["issue_date"] == "2023-09-27" and received[0]["file"] == "seed.txt"
-    assert proc.returncode == 0

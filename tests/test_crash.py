@@ -11,7 +11,6 @@ import json
 import logging
 import os
 import random
-import re
 import shutil
 import subprocess
 import sys
@@ -23,28 +22,27 @@ from zoneinfo import ZoneInfo
 
 import feedparser
 import pytest
-from conftest import ManualClock, fetch, issue_text, publication_done, wait_for
-from lxml import etree
+from conftest import (
+    FeedsvcRun,
+    ManualClock,
+    fetch,
+    issue_text,
+    publication_done,
+    read_feeds,
+    wait_for,
+    wait_published,
+)
 
 from feedsvc.config import Settings
 from feedsvc.wiring import Daemon, open_service
+
+pytestmark = pytest.mark.slow  # a real service killed and restarted 20 times, failing writes
 
 TZ = ZoneInfo("Asia/Shanghai")
 ROUNDS = 20
 FIRST_DAY = date(2023, 1, 2)
 NOW = "2023-06-01T09:00:00+08:00"  # after every issue dropped here: all are released at once
-
-
-def read_feeds(url: str) -> dict[str, feedparser.FeedParserDict]:
-    """RSS and Atom as served, each well-formed (lxml) and read by feedparser without complaint."""
-    feeds = {}
-    for name in ("rss.xml", "atom.xml"):
-        code, body = fetch(url + name)
-        assert code == 200, name
-        etree.fromstring(body)
-        feeds[name] = feedparser.parse(body)
-        assert not feeds[name].bozo, (name, feeds[name].get("bozo_exception"))
-    return feeds
+ENV = {"FEEDSVC_NOW": NOW}
 
 
 def temp_files(public: Path) -> list[Path]:
@@ -52,32 +50,6 @@ def temp_files(public: Path) -> list[Path]:
 
 
 # --- kill -9 ---------------------------------------------------------------------------------------------------
-
-
-class Running:
-    """`feedsvc run` in a subprocess, its stderr going to a log file (a pipe nobody reads could fill and block)."""
-
-    def __init__(self, inbox: Path, data: Path, log: Path) -> None:
-        self.log = log
-        offset = log.stat().st_size if log.exists() else 0
-        with log.open("a") as sink:
-            self.proc = subprocess.Popen(
-                [sys.executable, "-m", "feedsvc", "run", "--inbox", str(inbox), "--data", str(data), "--port", "0"],
-                stderr=sink, env={**os.environ, "FEEDSVC_NOW": NOW},
-            )
-
-        def address() -> str | None:
-            assert self.proc.poll() is None, "the service exited:\n" + log.read_text()[offset:]
-            with log.open() as handle:
-                handle.seek(offset)
-                found = re.search(r" on (http://127\.0\.0\.1:\d+/)", handle.read())
-            return found[1] if found else None
-
-        self.url: str = wait_for(address, 20, "the service reports its address")
-
-    def kill(self) -> None:
-        self.proc.kill()  # SIGKILL
-        self.proc.wait()
 
 
 def test_kill_9_at_random_moments_loses_nothing(tmp_path: Path) -> None:
@@ -91,7 +63,7 @@ def test_kill_9_at_random_moments_loses_nothing(tmp_path: Path) -> None:
     inbox.mkdir()
     expected: dict[date, str] = {}  # issue date -> the title of its latest edition
     day = FIRST_DAY
-    service = Running(inbox, data, log)
+    service = FeedsvcRun(inbox, data, log, env=ENV)
     try:
         for round_ in range(ROUNDS):
             for _ in range(rng.randint(1, 2)):
@@ -104,7 +76,7 @@ def test_kill_9_at_random_moments_loses_nothing(tmp_path: Path) -> None:
                 (inbox / f"{fixed}-fixed{round_}.txt").write_text(issue_text(fixed, expected[fixed]))
             time.sleep(rng.uniform(0.0, 0.2))  # the random moment of the crash, not a wait for an outcome
             service.kill()
-            service = Running(inbox, data, log)
+            service = FeedsvcRun(inbox, data, log, env=ENV)
             check_after_restart(service.url, data, expected, f"seed {seed}, round {round_}")
     finally:
         service.kill()
@@ -120,7 +92,7 @@ def check_after_restart(url: str, data: Path, expected: dict[date, str], where: 
         return info["issue_count"] == len(expected) and all(
             [e.title for e in feed.entries] == newest_first for feed in feeds.values()) and publication_done(data)
 
-    wait_for(caught_up, 15, f"{where}: every dropped issue in the store and the feeds")
+    wait_for(caught_up, what=f"{where}: every dropped issue in the store and the feeds")
     feeds = read_feeds(url)
     for feed in feeds.values():
         ids = [e.id for e in feed.entries]
@@ -156,7 +128,7 @@ def test_temp_file_of_a_writer_killed_mid_write_is_gone_after_restart(tmp_path: 
     killed.wait()
     live, in_flight = writer(public, "atom.xml", "os.fsync = lambda fd: time.sleep(60)")
     try:
-        service = Running(tmp_path / "inbox", tmp_path / "var", tmp_path / "service.log")
+        service = FeedsvcRun(tmp_path / "inbox", tmp_path / "var", tmp_path / "service.log", env=ENV)
         service.kill()
         assert temp_files(public) == [in_flight]
     finally:
@@ -183,12 +155,6 @@ def drop(daemon: Daemon, day: date, *titles: str, name: str | None = None) -> No
     (daemon.settings.inbox / (name or f"{day}.txt")).write_text(issue_text(day, *titles))
 
 
-def wait_published(daemon: Daemon, day: date, items: int) -> None:
-    """Until the index page lists `day` with `items` items: it is written last, so the publication is done."""
-    entry = re.compile(rf'{day}\.html">{day}[^<]*</a> · {items} 篇')
-    wait_for(lambda: entry.search(fetch(daemon.url)[1].decode()), what=f"{day} published with {items} items")
-
-
 def feed_titles(daemon: Daemon) -> list[str]:
     return [e.title for e in read_feeds(daemon.url)["rss.xml"].entries]
 
@@ -208,7 +174,7 @@ def test_a_failed_write_keeps_the_last_good_feeds_and_the_next_publication_catch
         daemon: Daemon, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch, failing: str) -> None:
     public = daemon.settings.public
     drop(daemon, date(2023, 5, 1), "五月一日 节日见闻", "劳动光荣 基层故事")
-    wait_published(daemon, date(2023, 5, 1), 2)
+    wait_published(daemon.url, date(2023, 5, 1), 2)
     good = {name: fetch(daemon.url + name)[1] for name in ("rss.xml", "atom.xml", "feed.json")}
 
     monkeypatch.setattr(os, failing, disk_full)
@@ -246,7 +212,7 @@ def test_a_failed_write_is_retried_by_the_next_drop(daemon: Daemon, monkeypatch:
     """Without any tick, the next file's publication also publishes what the failed one left pending."""
     public = daemon.settings.public
     drop(daemon, date(2023, 5, 1), "五月一日 节日见闻")
-    wait_published(daemon, date(2023, 5, 1), 1)
+    wait_published(daemon.url, date(2023, 5, 1), 1)
     monkeypatch.setattr(os, "replace", disk_full)
     drop(daemon, date(2023, 5, 3), "五月三日 假期消费")
     wait_for(lambda: failures(caplog) == 1, what="the failure logged")
@@ -317,7 +283,7 @@ def test_inbox_deleted_and_recreated_through_the_daemon(daemon: Daemon, caplog: 
 
 def test_inbox_missing_at_start_through_the_command_line(tmp_path: Path) -> None:
     inbox = tmp_path / "not-yet"
-    service = Running(inbox, tmp_path / "var", tmp_path / "service.log")
+    service = FeedsvcRun(inbox, tmp_path / "var", tmp_path / "service.log", env=ENV)
     try:
         assert f"inbox {inbox} does not exist; waiting for it" in service.log.read_text()
         assert read_feeds(service.url)["rss.xml"].entries == []  # serving empty feeds meanwhile

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -14,22 +13,14 @@ from zoneinfo import ZoneInfo
 
 import feedparser
 import pytest
-from conftest import ManualClock, wait_for
+from conftest import ManualClock, wait_for, write_in_chunks
 
 from feedsvc.config import Settings
 from feedsvc.wiring import Daemon
 
+pytestmark = pytest.mark.slow  # a daemon per test
+
 TZ = ZoneInfo("Asia/Shanghai")
-
-
-def cp_style(source: bytes, target: Path, chunks: int = 4) -> None:
-    """Write the way `cp` does: one file descriptor, several writes, then close."""
-    size = len(source) // chunks + 1
-    with target.open("wb") as handle:
-        for n in range(chunks):
-            handle.write(source[n * size : (n + 1) * size])
-            handle.flush()
-            time.sleep(0.05)
 
 
 @pytest.fixture(name="daemon")
@@ -62,7 +53,7 @@ def test_empty_feeds_before_the_first_issue(daemon: Daemon) -> None:
 
 
 def test_dropped_issue_appears_in_the_reader(daemon: Daemon, seed_bytes: bytes) -> None:
-    cp_style(seed_bytes, daemon.settings.inbox / "today.txt")
+    write_in_chunks(daemon.settings.inbox / "today.txt", seed_bytes, pause=0.05)
     parsed = wait_for(lambda: (p := feedparser.parse(daemon.url + "rss.xml")).entries and p)
     assert not parsed.bozo
     assert len(parsed.entries) == 5

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import pytest
-from test_cli import NOW, feedsvc, start_service
+from conftest import CLI_NOW, feedsvc, start_service, wait_for
 
 from feedsvc import datafolder
 from feedsvc.errors import ConfigError
+
+pytestmark = pytest.mark.slow  # `feedsvc` subprocesses
 
 
 def test_a_second_lock_is_refused_naming_the_holder(tmp_path: Path) -> None:
@@ -34,39 +35,34 @@ def test_a_second_lock_is_refused_naming_the_holder(tmp_path: Path) -> None:
 def test_a_killed_holder_leaves_no_stale_lock(tmp_path: Path) -> None:
     data = tmp_path / "var"
     code = ("import sys, time; from pathlib import Path; from feedsvc import datafolder;"
-            "datafolder.acquire(Path(sys.argv[1]), 'feedsvc run'); print('held', flush=True); time.sleep(60)")
-    child = subprocess.Popen([sys.executable, "-c", code, str(data)], stdout=subprocess.PIPE, text=True)
-    try:
-        assert child.stdout is not None and child.stdout.readline().strip() == "held"
-        found = datafolder.holder(data)
-        assert found is not None and found.pid == child.pid
-    finally:
-        child.send_signal(signal.SIGKILL)
-        child.wait()
+            "datafolder.acquire(Path(sys.argv[1]), 'feedsvc run'); time.sleep(60)")
+    with subprocess.Popen([sys.executable, "-c", code, str(data)]) as child:
+        try:
+            found = wait_for(lambda: datafolder.holder(data), what="the child holds the lock")
+            assert found.pid == child.pid
+        finally:
+            child.kill()
     assert datafolder.holder(data) is None
     datafolder.acquire(data, "feedsvc run").release()
 
 
 def test_a_second_run_on_the_same_data_folder_exits_at_once(tmp_path: Path) -> None:
     """Seen: a second `feedsvc run` on the same data folder started happily and the two overwrote each other."""
-    (tmp_path / "inbox").mkdir()
     (tmp_path / "inbox2").mkdir()
-    first, _, _ = start_service(tmp_path / "inbox", tmp_path / "var")
-    try:
+    with start_service(tmp_path) as service:
+        first = service.proc
         began = time.monotonic()
         second = subprocess.run(
             [sys.executable, "-m", "feedsvc", "run", "--inbox", str(tmp_path / "inbox2"), "--data",
              str(tmp_path / "var"), "--port", "0"],
-            capture_output=True, text=True, timeout=30, env={**os.environ, "FEEDSVC_NOW": NOW})
+            capture_output=True, text=True, timeout=30, env={**os.environ, "FEEDSVC_NOW": CLI_NOW})
         assert second.returncode != 0
         assert time.monotonic() - began < 10
         lines = second.stderr.strip().splitlines()
         assert len(lines) == 1, second.stderr
         assert str(tmp_path / "var") in lines[0] and f"process {first.pid} (feedsvc run" in lines[0]
         assert first.poll() is None  # the first one keeps serving
-    finally:
-        first.send_signal(signal.SIGTERM)
-        assert first.wait(timeout=20) == 0
+        assert service.stop() == 0
 
 
 @pytest.mark.parametrize(("inbox", "data", "word"), [
@@ -96,11 +92,7 @@ def test_a_symlinked_inbox_into_the_data_folder_is_seen_through(tmp_path: Path) 
 
 def test_build_beside_a_running_daemon_is_refused_not_interleaved(tmp_path: Path) -> None:
     """Until the work is handed to the daemon, a second writer must not rewrite its site with another address."""
-    (tmp_path / "inbox").mkdir()
-    proc, _, _ = start_service(tmp_path / "inbox", tmp_path / "var")
-    try:
+    with start_service(tmp_path) as service:
         result = feedsvc("build", "--data", str(tmp_path / "var"), check=False)
-        assert result.returncode != 0 and f"process {proc.pid}" in result.stderr
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        assert proc.wait(timeout=20) == 0
+        assert result.returncode != 0 and f"process {service.proc.pid}" in result.stderr
+        assert service.stop() == 0

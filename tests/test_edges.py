@@ -4,21 +4,21 @@ from __future__ import annotations
 
 import json
 import logging
-import signal
 from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from conftest import ManualClock, issue_text, wait_for
-from test_cli import feedsvc, start_service, wait_for_entries
+from conftest import ManualClock, feedsvc, issue_text, start_service, wait_entries, wait_for
 
 from feedsvc.config import Settings
 from feedsvc.model import Issue
 from feedsvc.parse import parse_issue
 from feedsvc.store import Store
 from feedsvc.wiring import Daemon
+
+pytestmark = pytest.mark.slow  # daemons and `feedsvc` subprocesses
 
 TZ = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2023, 9, 28, 9, tzinfo=TZ)
@@ -77,16 +77,12 @@ def stored_far_future(data: Path) -> None:
 
 def test_a_far_future_issue_already_in_the_store_does_not_stop_the_start(tmp_path: Path) -> None:
     """Seen: after a restart, `feedsvc run` could not start at all (the clock set in the past: FEEDSVC_NOW)."""
-    (tmp_path / "inbox").mkdir()
     stored_far_future(tmp_path / "var")
-    proc, url, inbox = start_service(tmp_path / "inbox", tmp_path / "var")
-    try:
-        (inbox / "2023-09-27.txt").write_text(issue_text(date(2023, 9, 27), "正常一期 城市新闻"))
-        wait_for_entries(url, 1)
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        _, stderr = proc.communicate(timeout=20)
-    assert proc.returncode == 0 and "Traceback" not in stderr and "OverflowError" not in stderr
+    with start_service(tmp_path) as service:
+        (tmp_path / "inbox" / "2023-09-27.txt").write_text(issue_text(date(2023, 9, 27), "正常一期 城市新闻"))
+        wait_entries(service.url, 1)
+        assert service.stop() == 0
+    assert "Traceback" not in service.output() and "OverflowError" not in service.output()
 
 
 def test_symlink_loops_and_dangling_links_are_rejected_at_start_and_rescan(tmp_path: Path,

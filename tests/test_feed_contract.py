@@ -25,6 +25,8 @@ from feedsvc.config import Settings
 from feedsvc.service import Service
 from feedsvc.wiring import Daemon, open_service
 
+pytestmark = pytest.mark.slow  # a daemon per test
+
 TZ = ZoneInfo("Asia/Shanghai")
 SEED_DATE = date(2023, 9, 27)
 RESUME = datetime(2023, 10, 13, 6, tzinfo=TZ)  # the seed's notice: the paper resumes on 10-13

@@ -20,9 +20,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
-from feedsvc.feeds import FeedMeta, clear_caches, render_xml, text_of
+from feedsvc.feeds import FeedMeta, clear_caches, render_xml
 from feedsvc.jsonfeed import render_json
 from feedsvc.model import Entry, Item, ItemKind
+from feedsvc.text import text_of
 
 ROOT = Path(__file__).resolve().parent.parent
 TZ = ZoneInfo("Asia/Shanghai")
@@ -230,6 +231,7 @@ class TestDeterminism:
         again = (*render_xml(meta, copies), render_json(meta, copies))
         assert first == again
 
+    @pytest.mark.slow
     def test_same_bytes_under_other_hash_seeds(self):
         """Nothing set-shaped may follow PYTHONHASHSEED; fresh processes prove it."""
         child = (
@@ -320,6 +322,7 @@ class TestText:
             assert parsed.entries[0].title == "(无标题)"
 
 
+@pytest.mark.slow
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     title=st.text(),

@@ -18,20 +18,24 @@ from zoneinfo import ZoneInfo
 
 import feedparser
 import lxml.html
+import pytest
 from conftest import ManualClock, issue_text
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 from lxml import etree
 
-from feedsvc import feeds
+from feedsvc import urls
 from feedsvc.config import Settings
 from feedsvc.errors import ParseError
 from feedsvc.model import Entry, Issue, Item, ItemKind
 from feedsvc.parse import parse_issue
 from feedsvc.publish import Publisher, Site
 from feedsvc.service import Service
+from feedsvc.text import text_of
 from feedsvc.wiring import open_service
+
+pytestmark = pytest.mark.slow  # hypothesis drives a whole service
 
 TZ = ZoneInfo("Asia/Shanghai")
 SEED = Path(__file__).resolve().parent.parent / "seeds" / "000_90b6bc3011e581f6.txt"
@@ -123,19 +127,19 @@ def test_any_item_text_gives_files_that_readers_parse(texts: list[dict]) -> None
     try:
         publisher = Publisher(public, SITE)
         publisher.publish_feeds(entries)
-        ids = [feeds.entry_urn(e.item.id) for e in entries]
+        ids = [urls.entry_urn(e.item.id) for e in entries]
         for name in ("rss.xml", "atom.xml"):
             assert [e.id for e in read_xml(public / name).entries] == ids
         for section in {e.item.section for e in entries if e.item.section}:
             mine = [e for e in entries if e.item.section == section]
             publisher.publish_feeds(mine, section=section)
-            folder = public / feeds.section_path(publisher.section_slug(section))
+            folder = public / urls.section_path(publisher.section_slug(section))
             for name in ("rss.xml", "atom.xml"):
-                assert [e.id for e in read_xml(folder / name).entries] == [feeds.entry_urn(e.item.id) for e in mine]
+                assert [e.id for e in read_xml(folder / name).entries] == [urls.entry_urn(e.item.id) for e in mine]
         for entry in entries:
             publisher.publish_item(entry)
-            page = lxml.html.fromstring((public / feeds.item_path(entry.item.id)).read_bytes())
-            assert feeds.text_of(entry.item).title in page.text_content()
+            page = lxml.html.fromstring((public / urls.item_path(entry.item.id)).read_bytes())
+            assert text_of(entry.item).title in page.text_content()
     finally:
         shutil.rmtree(public)
 

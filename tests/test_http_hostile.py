@@ -8,23 +8,22 @@ from __future__ import annotations
 
 import http.client
 import os
-import re
 import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import feedparser
 import pytest
-from conftest import ManualClock, raw
+from conftest import FeedsvcRun, ManualClock, raw, wait_published
 
 from feedsvc import config
 from feedsvc.config import Settings
 from feedsvc.wiring import Daemon
+
+pytestmark = pytest.mark.slow  # a daemon per test, hostile clients that stall
 
 TZ = ZoneInfo("Asia/Shanghai")
 SECRET = "SECRET-NEXT-TO-PUBLIC"
@@ -43,10 +42,7 @@ def _daemon(tmp_path: Path, seed_bytes: bytes) -> Iterator[Daemon]:
     daemon = Daemon(Settings(inbox=inbox, data=data, port=0), ManualClock(datetime(2023, 9, 28, 9, tzinfo=TZ)))
     daemon.start()
     try:
-        deadline = time.monotonic() + 10
-        while (daemon.settings.public / "issues" / "2023-09-27.html").exists() is False:
-            assert time.monotonic() < deadline, "the seed was not published"
-            time.sleep(0.02)
+        wait_published(daemon.url, date(2023, 9, 27), 5)
         yield daemon
     finally:
         daemon.stop()
@@ -171,24 +167,13 @@ def test_binds_to_loopback_by_default(daemon: Daemon, monkeypatch: pytest.Monkey
 
 def test_binding_elsewhere_is_explicit(tmp_path: Path) -> None:
     """`--host` (here another loopback address) is what makes the service listen anywhere else."""
-    log = tmp_path / "service.log"
-    with log.open("w") as sink:
-        proc = subprocess.Popen([sys.executable, "-m", "feedsvc", "run", "--inbox", str(tmp_path / "inbox"),
-                                 "--data", str(tmp_path / "var"), "--host", "127.0.0.2", "--port", "0"],
-                                stderr=sink, env={k: v for k, v in os.environ.items() if not k.startswith("FEEDSVC_")})
-    try:
-        deadline = time.monotonic() + 20
-        while not (found := re.search(r" on http://127\.0\.0\.2:(\d+)/", log.read_text())):
-            assert proc.poll() is None and time.monotonic() < deadline, log.read_text()
-            time.sleep(0.05)
-        bound = int(found[1])
+    with FeedsvcRun(tmp_path / "inbox", tmp_path / "var", tmp_path / "service.log", "--host", "127.0.0.2") as proc:
+        assert proc.url.startswith("http://127.0.0.2:"), proc.url
+        bound = proc.port
         assert _listening(bound) == {"127.0.0.2"}
         assert request_to("127.0.0.2", bound, "/healthz") == 200
         with pytest.raises(OSError):
             socket.create_connection(("127.0.0.1", bound), timeout=2).close()
-    finally:
-        proc.kill()
-        proc.wait()
 
 
 def request_to(host: str, port_number: int, target: str) -> int:

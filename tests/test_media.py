@@ -20,6 +20,8 @@ from feedsvc.media import Image, parse_name, photo_numbers
 from feedsvc.model import Entry, Item, ItemKind
 from feedsvc.wiring import Daemon
 
+pytestmark = pytest.mark.slow  # a daemon per test
+
 TZ = ZoneInfo("Asia/Shanghai")
 DAY = date(2023, 9, 25)
 ATOM = {"a": "http://www.w3.org/2005/Atom"}

@@ -28,6 +28,8 @@ from conftest import ManualClock, issue_text, wait_for
 from feedsvc.config import Settings
 from feedsvc.wiring import Daemon
 
+pytestmark = pytest.mark.slow  # real feed readers in subprocesses
+
 TZ = ZoneInfo("Asia/Shanghai")
 SECOND = date(2023, 9, 25)
 SECOND_TITLES = ("城市更新 老街焕新", "秋粮收获 农民增收")

@@ -17,6 +17,8 @@ from feedsvc.config import Settings
 from feedsvc.service import Service
 from feedsvc.wiring import open_service
 
+pytestmark = pytest.mark.slow  # a full service (store, publisher) per test
+
 TZ = ZoneInfo("Asia/Shanghai")
 SEED_TITLES = [
     "打造数字时代城市核心竞争力 192城沪上共话",

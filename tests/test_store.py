@@ -475,6 +475,7 @@ for n in range(100000):
 """
 
 
+@pytest.mark.slow
 def test_kill_9_leaves_whole_issues(db_path: Path):
     """A writer killed mid-stream leaves only complete editions, and the log agrees with the tables."""
     db_path.parent.mkdir(parents=True)

@@ -16,6 +16,8 @@ from lxml import etree, html
 from feedsvc.config import Settings
 from feedsvc.wiring import Daemon
 
+pytestmark = pytest.mark.slow  # a daemon per test
+
 TZ = ZoneInfo("Asia/Shanghai")
 MONDAY, WEDNESDAY = date(2023, 9, 25), date(2023, 9, 27)
 

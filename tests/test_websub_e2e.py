@@ -25,6 +25,8 @@ from feedsvc.config import Settings
 from feedsvc.websub.settings import WebSubSettings
 from feedsvc.wiring import Daemon
 
+pytestmark = pytest.mark.slow  # a daemon and WebSub subscribers
+
 TZ = ZoneInfo("Asia/Shanghai")
 LOOPBACK = (ipaddress.ip_network("127.0.0.0/8"),)
 TODAY, TOMORROW = date(2023, 9, 27), date(2023, 9, 29)  # a Wednesday (out already) and a Friday (due at 06:00)

@@ -22,6 +22,8 @@ from feedsvc.websub.hub import Hub
 from feedsvc.websub.settings import WebSubSettings
 from feedsvc.websub.topics import Topics
 
+pytestmark = pytest.mark.slow  # a hub delivering to subscribers over HTTP, retries
+
 LOOPBACK = (ipaddress.ip_network("127.0.0.0/8"),)
 TZ = ZoneInfo("Asia/Shanghai")
 

@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from feedsvc.parse import explain
 
 PAGE = (
@@ -62,6 +64,7 @@ def test_every_line_says_what_it_was_taken_for_and_where_it_went():
     assert any(line.startswith("#2") and "图片新闻" in line and "许诺" in line for line in lines)
 
 
+@pytest.mark.slow
 def test_the_cli_prints_the_explanation(tmp_path: Path):
     path = tmp_path / "2024-03-11.txt"
     path.write_bytes(PAGE.replace("\n", "\r\n").encode("gb18030"))

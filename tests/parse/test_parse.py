@@ -511,6 +511,7 @@ def test_any_bytes_parse_or_raise_parse_error(data):
     parse_or_reject(data, "2024-03-08.txt")
 
 
+@pytest.mark.slow
 @FAST
 @given(text=st.text(max_size=2000))
 def test_any_text_parses_or_raises_parse_error(text):
@@ -518,6 +519,7 @@ def test_any_text_parses_or_raises_parse_error(text):
     parse_or_reject(text.encode("gb18030", errors="ignore"), "x.txt")
 
 
+@pytest.mark.slow
 @FAST
 @given(lines=st.lists(st.sampled_from(LINES) | st.text(max_size=50), max_size=60))
 def test_any_mix_of_issue_lines_parses_or_raises_parse_error(lines):
