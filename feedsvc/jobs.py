@@ -1,7 +1,8 @@
 """APScheduler behind three verbs: run at a moment, run every N seconds, forget a job.
 
 The store is the source of truth for what must happen when; jobs live in apscheduler's memory store and the service
-rebuilds them at start (libraries.md §2: no pickled callables to lose on a rename). Moments are given on the
+rebuilds them at start: a persistent job store pickles callables and drops a job whose function was renamed
+(https://apscheduler.readthedocs.io/en/3.x/userguide.html#job-stores; docs/libraries.md). Moments are given on the
 service's clock, which may be shifted by FEEDSVC_NOW, and converted to wall time for the scheduler.
 """
 

@@ -1,8 +1,9 @@
 """HTTP: serve the published folder (feeds, pages) plus /status.json and /healthz, with aiohttp.
 
 `web.FileResponse` does ETag, Last-Modified, 304, HEAD, Range and pre-compressed `.gz` siblings
-(see ../shared/notes/libraries.md §5); this module decides which file a request may see and adds the
-caching headers. `ServerThread` runs the app on its own loop so the caller's main thread keeps signals.
+(https://docs.aiohttp.org/en/stable/web_reference.html#fileresponse, docs/libraries.md); this module decides which
+file a request may see and adds the caching headers. `ServerThread` runs the app on its own loop so the caller's main
+thread keeps signals.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 watchdog's dispatcher thread only records what happened (see `_Recorder`); the worker thread decides when a
 file is ready, calls `on_ready`, rescans, and re-establishes the watch when the inbox goes away.
-What each write style fires is in ../shared/notes/libraries.md §1; in short:
+What each write style fires (table and watchdog issue numbers in docs/libraries.md), in short:
 - close after write (IN_CLOSE_WRITE) and a rename into the inbox make a file ready at once;
 - a bare Created (`mv` from another folder) is ready after `settle_seconds` of quiet, unless Opened/Modified
   show a writer at work, in which case we wait for its Closed (or `_WRITER_QUIET_SECONDS` of silence);

@@ -1,7 +1,7 @@
 """Bytes of an issue file → clean text: encoding, line endings and XML-forbidden characters.
 
 Strict UTF-8 comes first because about 6% of UTF-8 windows also decode as GB18030 (into mojibake),
-while GB18030 bytes practically never decode as UTF-8 (see shared notes, libraries.md §4).
+while GB18030 bytes practically never decode as UTF-8 (docs/libraries.md says why).
 """
 
 from __future__ import annotations
