@@ -10,13 +10,14 @@ from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template
 
-from feedsvc import feeds
+from feedsvc import urls
 from feedsvc.model import Entry
 from feedsvc.opml import OPML_NAME
+from feedsvc.parse.cndates import WEEKDAY_NAMES
+from feedsvc.text import UNTITLED, Text, clean, text_of
 
 TEMPLATES = Path(__file__).parent / "templates"
 KIND_LABELS = {"article": "文章", "photo": "图片", "notice": "通知"}
-_WEEKDAYS_ZH = ("星期一", "星期二", "星期三", "星期四", "星期五", "星期六", "星期日")
 # (file name, MIME type, label) of the three formats every feed folder holds.
 FEED_FORMATS = (
     ("rss.xml", "application/rss+xml", "RSS"),
@@ -46,7 +47,7 @@ def feed_links(folder_url: str, title: str) -> tuple[FeedLink, ...]:
 
 def section_feed_title(site_title: str, section: str) -> str:
     """A section feed's title, as readers list it next to the main feed."""
-    return f"{feeds.clean(site_title)} · {feeds.clean(section)}"
+    return f"{clean(site_title)} · {clean(section)}"
 
 
 def kind_label(entry: Entry) -> str:
@@ -54,13 +55,13 @@ def kind_label(entry: Entry) -> str:
     return KIND_LABELS.get(kind, kind)
 
 
-def caption(text: feeds.Text) -> str:
+def caption(text: Text) -> str:
     """A photo's alt text: its caption (the paragraphs under it), else its title."""
     return " ".join(t for tag, t in text.blocks if tag == "p") or text.title
 
 
 def weekday(day: date) -> str:
-    return _WEEKDAYS_ZH[day.weekday()]
+    return WEEKDAY_NAMES[day.weekday()]
 
 
 class Pages:
@@ -81,14 +82,14 @@ class Pages:
         self._item = env.get_template("item.html")
         self._url = url
         self._tz = timezone
-        self._title = feeds.clean(title) or feeds.UNTITLED
+        self._title = clean(title) or UNTITLED
         self._site_feeds = feed_links(url, self._title)
         self._common = {
             "site_title": self._title,
             "site_url": url,
             "language": language,
             "site_feeds": self._site_feeds,
-            "description": feeds.clean(description),
+            "description": clean(description),
         }
 
     def index(
@@ -103,8 +104,8 @@ class Pages:
         """The home page; `sections` and `authors` are (name, slug) pairs."""
         section_feeds = [
             SectionFeeds(
-                feeds.clean(name),
-                feed_links(self._url + feeds.section_path(slug), section_feed_title(self._title, name)),
+                clean(name),
+                feed_links(self._url + urls.section_path(slug), section_feed_title(self._title, name)),
             )
             for name, slug in sections
         ]
@@ -112,24 +113,24 @@ class Pages:
             self._index,
             alternates=self._site_feeds,
             issues=[
-                {"date": day, "count": count, "href": self._url + feeds.issue_path(day)} for day, count in issues
+                {"date": day, "count": count, "href": self._url + urls.issue_path(day)} for day, count in issues
             ],
             sections=section_feeds,
             authors=[
-                SectionFeeds(feeds.clean(name),
-                             feed_links(self._url + feeds.author_path(slug), section_feed_title(self._title, name)))
+                SectionFeeds(clean(name),
+                             feed_links(self._url + urls.author_path(slug), section_feed_title(self._title, name)))
                 for name, slug in authors
             ],
             opml=self._url + OPML_NAME,
             next_expected=next_expected,
             on_break_until=on_break_until,
-            break_reason=feeds.clean(break_reason or "") or None,
+            break_reason=clean(break_reason or "") or None,
         )
 
     def issue(self, issue_date: date, entries: Sequence[Entry], images: Mapping[str, str] | None = None) -> bytes:
         """One issue's page: its items in page order, each linking to its own page; photos by `images` URL."""
         items = [
-            {"href": self._url + feeds.item_path(e.item.id), "kind": kind_label(e), "text": feeds.text_of(e.item),
+            {"href": self._url + urls.item_path(e.item.id), "kind": kind_label(e), "text": text_of(e.item),
              "image": (images or {}).get(e.item.id)}
             for e in sorted(entries, key=lambda e: e.item.ordinal)
         ]
@@ -139,14 +140,14 @@ class Pages:
              authors: Sequence[tuple[str, str]] = ()) -> bytes:
         """An item's page (the feeds' item link); it also advertises its section's and its authors' feeds
         (`authors`: (name, slug) pairs)."""
-        text = feeds.text_of(entry.item)
+        text = text_of(entry.item)
         section = text.section
         alternates = self._site_feeds
         if section and section_slug:
-            folder = self._url + feeds.section_path(section_slug)
+            folder = self._url + urls.section_path(section_slug)
             alternates += feed_links(folder, section_feed_title(self._title, section))
         for name, slug in authors:
-            alternates += feed_links(self._url + feeds.author_path(slug), section_feed_title(self._title, name))
+            alternates += feed_links(self._url + urls.author_path(slug), section_feed_title(self._title, name))
         return self._render(
             self._item,
             alternates=alternates,
@@ -155,7 +156,7 @@ class Pages:
             published=entry.published.astimezone(self._tz),
             updated=entry.updated.astimezone(self._tz),
             issue_date=entry.issue_date,
-            issue_href=self._url + feeds.issue_path(entry.issue_date),
+            issue_href=self._url + urls.issue_path(entry.issue_date),
             image=image,
             caption=caption(text),
         )

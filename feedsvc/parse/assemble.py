@@ -16,7 +16,6 @@ from itertools import pairwise
 from feedsvc.parse import bylines
 from feedsvc.parse.cndates import FULL_DATE, cn_int, match_date
 from feedsvc.parse.lines import (
-    CLOSERS,
     CONTINUED_FROM,
     CONTINUED_ON,
     CROSS_REF,
@@ -28,10 +27,10 @@ from feedsvc.parse.lines import (
     Line,
     Role,
     column_tag,
-    ends_sentence,
     has_clause_marks,
 )
 from feedsvc.parse.notices import is_notice_title
+from feedsvc.parse.punctuation import CLOSERS, ends_sentence
 
 _DASHES = ("——", "—", "－－", "--", "──")
 _SIGNATORY = re.compile(r"(?:编辑部|报社|杂志社|社|部|委员会|办公室|中心|集团|公司|局|厅|院|处|会|报)$")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 
 from feedsvc.parse.cndates import HAN
+from feedsvc.parse.punctuation import QUOTES, SENTENCE_END, ends_sentence
 
 _AGENCY = (
     r"(?:新华社|中新社|中新网|人民网|新华网|央视网|光明网|新华|中新|央视|央广|本报|本刊"
@@ -30,8 +31,6 @@ _NOT_NAMES = frozenset(
     走基层 回访 追踪 一线 探营 视觉中国 东方 人民视觉 图虫创意""".split()  # noqa: SIM905
 )
 _SEPARATORS = re.compile(r"[\s、，,;；/／|｜]+")
-_SENTENCE_END = "。！？!?…；;"
-_CLOSERS = "”’」』》】"
 _CREDIT_VERB = re.compile(r"\s*[/／]?\s*(?:摄影|摄)\s*$")
 _CREDIT_LINE = re.compile(r"^(?P<pre>[^()（）]{0,20}?)\s*[(（](?P<inner>[^()（）]{1,40})[)）]$")
 _IMAGE_PREFIX = re.compile(r"^(?:图|图片|摄影)\s*[/／:：]\s*(?P<who>.{1,30})$")
@@ -150,7 +149,7 @@ def split_trailing_byline(paragraph: str) -> tuple[str, tuple[str, ...]] | None:
     if start <= 0 or paragraph.endswith("摄)") or paragraph.endswith("摄）"):
         return None
     body = paragraph[:start].rstrip()
-    if not _ends_sentence(body):
+    if not ends_sentence(body, QUOTES):  # the bracket opened the byline: the body ends before it
         return None
     names = byline_names(paragraph[start + 1 : -1])
     return None if names is None else (body, names)
@@ -182,7 +181,7 @@ def split_trailing_credit(paragraph: str) -> tuple[str, tuple[str, ...]] | None:
     """(caption, names) when a caption ends with its credit: `…晾晒玉米。新华社记者 王鹏 摄`."""
     if not re.search(r"摄影?[)）]?$", paragraph):
         return None
-    cut = max(paragraph.rfind(ch) for ch in _SENTENCE_END + _CLOSERS)
+    cut = max(paragraph.rfind(ch) for ch in SENTENCE_END + QUOTES)  # not a bracket: credits sit in brackets
     if cut < 0 or len(paragraph) - cut > 45:
         return None
     names = credit_names(paragraph[cut + 1 :])
@@ -205,7 +204,3 @@ def is_editor_credit(line: str) -> bool:
     """`责任编辑:张三`, `本版编辑：李四 校对：王五`: production credits, neither text nor authors."""
     return _EDITOR.match(line) is not None
 
-
-def _ends_sentence(text: str) -> bool:
-    text = text.rstrip(_CLOSERS)
-    return bool(text) and text[-1] in _SENTENCE_END

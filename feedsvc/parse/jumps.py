@@ -8,7 +8,7 @@ import re
 from difflib import SequenceMatcher
 
 from feedsvc.parse.assemble import Draft, join_fragment
-from feedsvc.parse.lines import ends_sentence
+from feedsvc.parse.punctuation import ends_sentence
 
 _NOT_WORD = re.compile(r"[\W_]+")
 _SIMILAR = 0.5  # a shortened repeated headline keeps at least half of the first one

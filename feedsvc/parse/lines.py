@@ -13,12 +13,11 @@ from typing import NamedTuple
 
 from feedsvc.parse import bylines
 from feedsvc.parse.cndates import FULL_DATE, WEEKDAY, cn_int, match_date
+from feedsvc.parse.punctuation import SENTENCE_END, ends_sentence
 from feedsvc.parse.wrap import PAGE_NUMBER, unwrap
 
 MAX_HEADLINE = 40
 MAX_COLUMN_TAG = 8
-SENTENCE_END = "。！？!?…；;"
-CLOSERS = "”’」』》】)）"
 CLAUSE_MARKS = "，、,"
 
 _SPACE = re.compile(r"\s+")
@@ -214,11 +213,6 @@ def _header_or_date(line: str, number: int) -> Line | None:
 def _is_mark(line: str) -> bool:
     return any(p.fullmatch(line) for p in (CONTINUED_ON, CONTINUED_FROM, END_MARK, CROSS_REF))
 
-
-def ends_sentence(text: str) -> bool:
-    """True when text ends a sentence (ignoring closing quotes and brackets)."""
-    text = text.rstrip(CLOSERS)
-    return bool(text) and text[-1] in SENTENCE_END
 
 
 def is_headline_like(line: str) -> bool:

@@ -16,13 +16,14 @@ from collections.abc import Callable
 from itertools import pairwise
 from typing import NamedTuple
 
+from feedsvc.parse.punctuation import CLOSERS, ends_sentence
+
 PAGE_NUMBER = re.compile(
     r"[-—–－―─~～·•]+\s*[0-9０-９]{1,3}\s*[-—–－―─~～·•]+|第\s*[0-9０-９]{1,3}\s*页(?:\s*[/,，]?\s*共\s*[0-9０-９]{1,3}\s*页)?"
     r"|[0-9０-９]{1,3}\s*/\s*[0-9０-９]{1,3}|[0-9０-９]{1,3}"
 )
 _INDENT = ("\u3000", "  ", "\t")
-_SENTENCE_END = "。！？!?…；;"
-_CLOSERS = "”’」』》】)）\"'"
+_CLOSERS = CLOSERS + "\"'"  # ASCII quotes too: a wrapped row may end with one
 _MAX_WRAP_CELLS = 84  # 42 Chinese characters: more than that is a paragraph per line, not a wrapped column
 _MAX_PAGE_NUMBER = 16  # characters of a page-number line: 第2页 共8页
 _MIN_WRAPPED = 3  # lines broken off mid-sentence at the full width before a file counts as hard-wrapped
@@ -140,5 +141,4 @@ def _ends(text: str) -> bool:
     text = text.rstrip()
     if text.endswith((")", "）")):
         return True
-    text = text.rstrip(_CLOSERS)
-    return not text or text[-1] in _SENTENCE_END
+    return not text.rstrip(_CLOSERS) or ends_sentence(text, _CLOSERS)
