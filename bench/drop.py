@@ -16,8 +16,8 @@ from xml.sax.saxutils import escape
 
 from bench.backfill import ingest
 from bench.common import Context, GeneratedIssue, Row, Service, ms, percentile
-from feedsvc.feeds import entry_urn
 from feedsvc.parse import parse_issue
+from feedsvc.urls import entry_urn
 
 NAME = "drop"
 POLL_SECONDS = 0.001

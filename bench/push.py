@@ -22,8 +22,8 @@ from datetime import UTC, datetime, timedelta
 
 from bench.common import Context, Row, ms, percentile
 from feedsvc.config import Settings
-from feedsvc.feeds import entry_urn
 from feedsvc.parse import parse_issue
+from feedsvc.urls import entry_urn
 from feedsvc.websub.settings import WebSubSettings
 
 NAME = "push"

@@ -1,7 +1,7 @@
 """Entries → feed bytes: RSS 2.0 and Atom 1.0 through feedgen (JSON Feed 1.1: jsonfeed.py).
 
-Also home to what feeds and pages share: the cleaned text of an item (`text_of`), the URL layout and what a
-feed says about itself (`FeedMeta`).
+Also what a feed says about itself (`FeedMeta`). The text every output shows is in text.py, where things live
+on the site in urls.py.
 
 Every timestamp comes from the entries (never the clock) and every collection is emitted in a fixed
 order, so the same entries always give the same bytes.
@@ -15,11 +15,10 @@ from __future__ import annotations
 
 import functools
 import html
-import re
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -28,132 +27,17 @@ from feedgen.feed import FeedGenerator
 from lxml import etree
 
 from feedsvc.history import History, extension
-from feedsvc.model import Entry, Item, ItemKind
+from feedsvc.model import Entry, Item
+from feedsvc.text import UNTITLED, clean, text_of
+from feedsvc.urls import entry_urn, item_path
 from feedsvc.websub.discovery import hub_links_factory
 
-# The category every photo item carries, in every format, so readers can filter pictures.
-PHOTO_CATEGORY = "图片"
 # The feed-level date of a feed with no entries: a constant keeps an empty feed byte-stable.
 EMPTY_FEED_TIME = datetime(1970, 1, 1, tzinfo=UTC)
-LEDE_CHARS = 120
-UNTITLED = "(无标题)"
-
-# XML 1.0 forbids C0 controls other than tab/LF/CR, surrogates and U+FFFE/U+FFFF (lxml refuses them and
-# one bad item would break the whole feed); DEL and C1 controls are "discouraged" and never belong in news text.
-_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
-_SPACES = re.compile(r"\s+")
-_SAFE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
-# The display form of several authors where a format (or a reader) has one slot, as Chinese bylines join them.
-BYLINE_JOIN = "\u3001"  # 、
-_SENTENCE_END = "\u3002\uff01\uff1f\uff1b!?;\u2026"  # 。!?; in full and half width, and …
 
 # feedgen's formatRFC2822 flips the process-wide locale while it formats a date, so two feed
 # builds in two threads could corrupt each other's dates: builds take turns.
 _BUILD_LOCK = threading.Lock()
-
-
-# --- text ------------------------------------------------------------------------------------------------
-
-def clean(text: str) -> str:
-    """`text` without characters XML cannot carry, whitespace collapsed."""
-    return _SPACES.sub(" ", _NOT_XML.sub("", text)).strip()
-
-
-def _blocks(item: Item) -> tuple[tuple[str, str], ...]:
-    """("h3", subhead) and ("p", paragraph) in reading order: each subhead before the paragraph it preceded."""
-    positions = item.subhead_at if len(item.subhead_at) == len(item.subheads) else (0,) * len(item.subheads)
-    before: dict[int, list[str]] = {}
-    for head, at in zip(item.subheads, positions, strict=True):
-        before.setdefault(at, []).append(head)
-    blocks: list[tuple[str, str]] = []
-    for n in range(len(item.paragraphs) + 1):
-        blocks += [("h3", c) for c in (clean(h) for h in before.pop(n, ())) if c]
-        if n < len(item.paragraphs) and (c := clean(item.paragraphs[n])):
-            blocks.append(("p", c))
-    for heads in before.values():  # positions past the end: keep the subheads rather than lose them
-        blocks += [("h3", c) for c in (clean(h) for h in heads) if c]
-    return tuple(blocks)
-
-
-def _lede(body: Sequence[tuple[str, str]], fallback: str, limit: int) -> str:
-    text = next((t for tag, t in body if tag == "p"), "") or fallback
-    if len(text) <= limit:
-        return text
-    head = text[:limit]
-    cut = max(head.rfind(mark) for mark in _SENTENCE_END)
-    if cut >= limit // 2:
-        return head[: cut + 1]
-    return head.rstrip() + "…"
-
-
-@dataclass(frozen=True)
-class Text:
-    """An item's text as every output shows it: cleaned, with its HTML body and lede."""
-
-    title: str
-    blocks: tuple[tuple[str, str], ...]  # ("h3", subhead) / ("p", paragraph) in reading order
-    html: str  # escaped HTML, never empty: readers show nothing for an empty body
-    lede: str  # plain text: the first paragraph, cut near LEDE_CHARS at a sentence end if one is near
-    authors: tuple[str, ...]
-    section: str | None
-    categories: tuple[str, ...]  # the section, and PHOTO_CATEGORY for a photo
-
-    @property
-    def byline(self) -> str:
-        """The authors as one name (章斐然、王震): what a reader with one author slot shows."""
-        return BYLINE_JOIN.join(self.authors)
-
-
-@functools.lru_cache(maxsize=1024)
-def text_of(item: Item) -> Text:
-    """The cleaned text of `item`; cached because the same items are rendered on every publish."""
-    title = clean(item.title) or UNTITLED
-    body = _blocks(item)
-    section = clean(item.section or "") or None
-    photo = (PHOTO_CATEGORY,) if item.kind is ItemKind.PHOTO else ()
-    html_body = "\n".join(f"<{tag}>{html.escape(t)}</{tag}>" for tag, t in body) or f"<p>{html.escape(title)}</p>"
-    return Text(
-        title=title,
-        blocks=body,
-        html=html_body,
-        lede=_lede(body, title, LEDE_CHARS),
-        authors=tuple(a for a in dict.fromkeys(clean(a) for a in item.authors) if a),
-        section=section,
-        categories=tuple(dict.fromkeys((*((section,) if section else ()), *photo))),
-    )
-
-
-# --- layout ----------------------------------------------------------------------------------------------
-
-def safe_id(item_id: str) -> str:
-    """`item_id` when it can be a file name and URL segment as is; ValueError otherwise (no traversal)."""
-    if not _SAFE_ID.fullmatch(item_id):
-        raise ValueError(f"item id {item_id!r} is not file- and URL-safe")
-    return item_id
-
-
-def item_path(item_id: str) -> str:
-    """Where an item's page lives, relative to the site root (also its path under public/)."""
-    return f"items/{safe_id(item_id)}.html"
-
-
-def issue_path(issue_date: date) -> str:
-    return f"issues/{issue_date.isoformat()}.html"
-
-
-def section_path(slug: str) -> str:
-    """The folder of a section's feeds, relative to the site root, ending in '/'."""
-    return f"sections/{slug}/"
-
-
-def author_path(slug: str) -> str:
-    """The folder of an author's feeds, relative to the site root, ending in '/'."""
-    return f"authors/{slug}/"
-
-
-def entry_urn(item_id: str) -> str:
-    """The permanent feed id of an item: from its stored id only, never from title or URL."""
-    return f"urn:feedsvc:item:{item_id}"
 
 
 # --- feeds -----------------------------------------------------------------------------------------------

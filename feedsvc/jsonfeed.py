@@ -1,6 +1,6 @@
 """JSON Feed 1.1 (jsonfeed.org/version/1.1) by hand: feedgen has no JSON writer.
 
-Same entries, same text (`feeds.text_of`) and same dates as the RSS and Atom documents; byte-stable like them.
+Same entries, same text (`text.text_of`) and same dates as the RSS and Atom documents; byte-stable like them.
 """
 
 from __future__ import annotations
@@ -12,18 +12,10 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from feedsvc.feeds import (
-    UNTITLED,
-    Enclosure,
-    FeedMeta,
-    attached,
-    clean,
-    entry_updated,
-    entry_urn,
-    item_path,
-    text_of,
-)
+from feedsvc.feeds import Enclosure, FeedMeta, attached, entry_updated
 from feedsvc.model import Entry
+from feedsvc.text import UNTITLED, clean, text_of
+from feedsvc.urls import entry_urn, item_path
 from feedsvc.websub.discovery import json_hubs
 
 JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"

@@ -49,8 +49,8 @@ class Publication:
         self.publisher = publisher_for(settings, settings.site_url)
         self._stale: set[date] = set()  # dates whose files lag behind the store
         self._withdrawn: set[str] = set()  # item ids whose pages go once no feed links to them
-        self._vacated: set[str] = set()  # sections a correction took items out of
-        self._left: set[str] = set()  # authors a correction took items from
+        self._vacated_sections: set[str] = set()  # sections a correction took items out of
+        self._vacated_authors: set[str] = set()  # authors a correction took items from
         self._authors: set[str] | None = None  # every author with a live item, once a publication asked
         self._mark: int | None = None  # the PUBLISHED_MARK last written by this process
         self._released_through = clock()
@@ -104,8 +104,8 @@ class Publication:
     def note_vacated(self, sections: Iterable[str], authors: Iterable[str] = ()) -> None:
         """Sections and authors an issue had before a correction: a moved or withdrawn item must leave
         their feeds."""
-        self._vacated.update(sections)
-        self._left.update(authors)
+        self._vacated_sections.update(sections)
+        self._vacated_authors.update(authors)
 
     @property
     def has_stale(self) -> bool:
@@ -183,7 +183,8 @@ class Publication:
         self.paper.catch_up()
         self._stale.update(self._came_due(now))
         through = self.store.last_event_id()
-        stale, withdrawn, vacated, left = set(self._stale), set(self._withdrawn), set(self._vacated), set(self._left)
+        stale, withdrawn = set(self._stale), set(self._withdrawn)
+        vacated_sections, vacated_authors = set(self._vacated_sections), set(self._vacated_authors)
         # A full rebuild visits every issue, unless someone else wrote the pages (`hand_over`).
         days = {r.issue_date for r in self.store.issues()} if everything and pages else stale
         self._released_through = now
@@ -191,13 +192,13 @@ class Publication:
         # A full rebuild reads one issue at a time (holding every entry of 10,000 issues costs ~150 MB).
         preloaded = {} if everything else {day: self.store.issue_entries(day) for day in public}
         # Every section a changed issue has or had: a withdrawn, moved or newly withheld item must leave it.
-        sections = vacated | (set(self.store.sections()) if everything else set().union(
+        sections = vacated_sections | (set(self.store.sections()) if everything else set().union(
             *(self.store.sections_of(day) for day in days)
         ))
-        authors = left | (self.all_authors(fresh=True) if everything else set().union(
+        authors = vacated_authors | (self.all_authors(fresh=True) if everything else set().union(
             *(self.store.authors_of(day) for day in days)
         ))
-        if left or withdrawn:
+        if vacated_authors or withdrawn:
             self._authors = None  # an author may have lost their last item
         self.publisher.durable = not everything  # a full rebuild syncs once at the end instead of per file
         self._photos.clear()
@@ -223,8 +224,8 @@ class Publication:
                 hook()
         self._stale.difference_update(stale)
         self._withdrawn.difference_update(withdrawn)
-        self._vacated.difference_update(vacated)
-        self._left.difference_update(left)
+        self._vacated_sections.difference_update(vacated_sections)
+        self._vacated_authors.difference_update(vacated_authors)
         if through != self._mark:
             (self.settings.data / PUBLISHED_MARK).write_text(f"{through}\n")
             self._mark = through

@@ -17,12 +17,13 @@ from datetime import date
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from feedsvc import feeds, history, jsonfeed
+from feedsvc import feeds, history, jsonfeed, urls
 from feedsvc.atomic import fsync_dir, holds, remove, sweep_temp_files, write_atomic
 from feedsvc.media import Image
 from feedsvc.model import Entry
 from feedsvc.opml import OPML_NAME, Subscription, render_opml
 from feedsvc.pages import Pages, section_feed_title
+from feedsvc.text import UNTITLED, clean, text_of
 
 FEED_ID = "urn:feedsvc:feed"
 # Level 6 is zlib's default trade-off: within a few per cent of level 9 on feed XML at a fraction of the time,
@@ -98,7 +99,7 @@ class Publisher:
 
     def section_slug(self, section: str) -> str:
         """A stable, URL- and file-safe name for `section`: a short hash, the same in every process."""
-        return hashlib.sha256(feeds.clean(section).encode("utf-8")).hexdigest()[:12]
+        return hashlib.sha256(clean(section).encode("utf-8")).hexdigest()[:12]
 
     def author_slug(self, author: str) -> str:
         """Like `section_slug`: a hash, since names are Chinese and may repeat across sections."""
@@ -141,11 +142,11 @@ class Publisher:
         site = self._site
         if section is not None:
             slug = self.section_slug(section)
-            folder, title, feed_id = feeds.section_path(slug), section_feed_title(site.title, section), \
+            folder, title, feed_id = urls.section_path(slug), section_feed_title(site.title, section), \
                 f"{FEED_ID}:section:{slug}"
         elif author is not None:
             slug = self.author_slug(author)
-            folder, title, feed_id = feeds.author_path(slug), section_feed_title(site.title, author), \
+            folder, title, feed_id = urls.author_path(slug), section_feed_title(site.title, author), \
                 f"{FEED_ID}:author:{slug}"
         else:
             folder, title, feed_id = "", site.title, FEED_ID
@@ -166,16 +167,16 @@ class Publisher:
 
     def publish_item(self, entry: Entry, image: Image | None = None) -> list[Path]:
         """The item's own page, which the feeds link to; a photo item shows its `image`."""
-        section = feeds.text_of(entry.item).section
+        section = text_of(entry.item).section
         image_url = self._site.url + image.path if image else None
         authors = [(name, self.author_slug(name)) for name in entry.item.authors]
         data = self._pages.item(entry, self.section_slug(section) if section else None, image_url, authors)
-        return self._write(feeds.item_path(entry.item.id), data)
+        return self._write(urls.item_path(entry.item.id), data)
 
     def publish_issue(self, issue_date: date, entries: Sequence[Entry],
                       images: Mapping[str, Image] | None = None) -> list[Path]:
-        urls = {i: self._site.url + image.path for i, image in (images or {}).items()}
-        return self._write(feeds.issue_path(issue_date), self._pages.issue(issue_date, entries, urls))
+        image_urls = {i: self._site.url + image.path for i, image in (images or {}).items()}
+        return self._write(urls.issue_path(issue_date), self._pages.issue(issue_date, entries, image_urls))
 
     def publish_index(self, view: IndexView) -> list[Path]:
         """index.html and feeds.opml, the list of every feed it links to."""
@@ -188,17 +189,17 @@ class Publisher:
 
     def _opml(self, sections: Sequence[tuple[str, str]], authors: Sequence[tuple[str, str]]) -> bytes:
         site = self._site
-        title = feeds.clean(site.title) or feeds.UNTITLED
+        title = clean(site.title) or UNTITLED
         return render_opml(title, site.url, Subscription(title, site.url + "rss.xml", site.url), [
-            ("栏目 Sections", [Subscription(section_feed_title(title, name), site.url + feeds.section_path(slug)
+            ("栏目 Sections", [Subscription(section_feed_title(title, name), site.url + urls.section_path(slug)
                                             + "rss.xml", site.url) for name, slug in sections]),
-            ("作者 Authors", [Subscription(section_feed_title(title, name), site.url + feeds.author_path(slug)
+            ("作者 Authors", [Subscription(section_feed_title(title, name), site.url + urls.author_path(slug)
                                            + "rss.xml", site.url) for name, slug in authors]),
         ])
 
     def remove_item(self, item_id: str) -> list[Path]:
         """A withdrawn item's page goes away (readers following an old link get a 404, not stale text)."""
-        path = self._public / feeds.item_path(item_id)
+        path = self._public / urls.item_path(item_id)
         return [path] if remove(path) else []
 
     def _write(self, relative: str, data: bytes) -> list[Path]:
