@@ -8,21 +8,17 @@ otherwise it is a subhead. A paragraph whose sentence runs on past a line (or a 
 from __future__ import annotations
 
 import re
-from collections import Counter
-from dataclasses import dataclass, field
-from datetime import date
-from itertools import pairwise
 
 from feedsvc.parse import bylines
+from feedsvc.parse.ahead import DASHES, Lookahead, is_signature, marked
 from feedsvc.parse.cndates import FULL_DATE, cn_int, match_date
+from feedsvc.parse.draft import Draft, clean_marks, join_fragment
 from feedsvc.parse.lines import (
     CONTINUED_FROM,
     CONTINUED_ON,
-    CROSS_REF,
     EDITOR_NOTE,
     END_MARK,
     JUMP,
-    MAX_HEADLINE,
     Kind,
     Line,
     Role,
@@ -30,15 +26,8 @@ from feedsvc.parse.lines import (
     has_clause_marks,
 )
 from feedsvc.parse.notices import is_notice_title
-from feedsvc.parse.punctuation import CLOSERS, ends_sentence
 
-_DASHES = ("——", "—", "－－", "--", "──")
-_SIGNATORY = re.compile(r"(?:编辑部|报社|杂志社|社|部|委员会|办公室|中心|集团|公司|局|厅|院|处|会|报)$")
-MAX_CAPTION_PARAGRAPHS = 3  # a photo's caption is short; longer text with a credit is an article
-_CLAUSE_BREAKS = "，,；;"  # marks inside a sentence; 、 and ：also occur in headlines
-_TAG_ABOVE_MAX = 6  # an unmarked column tag above its headline: 评论, 民生调查, 今日关注
 _FIELD = re.compile(r"[\u4e00-\u9fff]{1,6}\s*[:：]\s*\S")  # 声明人：张三, 联系电话：… inside a notice
-_OPINION_PAGE = re.compile(r"评论|观点|言论|理论|论坛|时评|社论|思想|声音|争鸣|副刊")
 _FULL_SIZE = 300  # characters: a block's short items are shorter; an article with a byline this long ends it
 _MAX_NOTE_PARAGRAPHS = 2  # an editor's note before the byline: one paragraph, two at most
 
@@ -55,57 +44,17 @@ def assemble(
     return assembler.run(), assembler.roles
 
 
-@dataclass
-class Draft:
-    """An item while it is being read."""
-
-    title: str
-    line: int
-    page: int | None
-    notice: bool
-    section: str | None = None
-    subheads: list[str] = field(default_factory=list)
-    subhead_at: list[int] = field(default_factory=list)  # index of the paragraph each subhead precedes
-    paragraphs: list[list[str]] = field(default_factory=list)  # fragments of page-broken paragraphs
-    authors: list[str] = field(default_factory=list)
-    lead: bool = False  # opened with a dateline or a byline under the headline
-    signed_lead: bool = False  # a byline line under the headline: the form of a full-size article
-    credited: bool = False  # a photo credit closed it
-    closed: bool = False  # byline, credit or signature: the next headline starts a new item
-    broken: bool = False  # a page header since the last text: only an open sentence continues
-    after_subhead: bool = False
-    signed: date | None = None
-    title_lines: int = 1
-    block: str | None = None  # the label of the block of short items it stands in
-    note: bool = False  # opened with an editor's note (编者按): a byline may still follow
-    jumps_to: int | None = None  # （下转第N版）: continued on page N
-    continued_from: int | None = None  # （上接第M版）: the continuation of a story from page M
-    page_name: str = ""  # the running header's page name: 评论, 理论 …
-
-    def bare(self) -> bool:
-        """Only the headline so far."""
-        return not (self.paragraphs or self.subheads or self.lead or self.section or self.authors)
-
-    def open_sentence(self) -> bool:
-        return bool(self.paragraphs) and not self.after_subhead and not ends_sentence(self.paragraphs[-1][-1])
-
-
-class _Assembler:
+class _Assembler(Lookahead):
     """Reads classified lines in order, keeping the item being read open until something ends it."""
 
     def __init__(self, lines: list[Line], start: int, page: int | None, warnings: list[str]) -> None:
-        self.lines, self.i, self.page, self.warnings = lines, start, page, warnings
-        self.cur: Draft | None = None
+        super().__init__(lines, start)
+        self.page, self.warnings = page, warnings
         self.drafts: list[Draft] = []
         self.orphans: list[int] = []
-        self.section: str | None = None  # a marked column tag printed above the next headline
         self.block: str | None = None  # a block label's name, the section of each item until the block ends
-        self.page_name = next((ln.label for ln in lines[:start] if ln.kind is Kind.HEADER), "")
         none: Draft | None = None
         self.roles: Roles = [(Role.MASTHEAD, none)] * start + [(Role.IGNORED, none)] * (len(lines) - start)
-        # More blank lines than the file usually puts between blocks separate items, not sections of one.
-        gaps = Counter(b.number - a.number - 1 for a, b in pairwise(lines))
-        self.wide_gap = (gaps.most_common(1)[0][0] if gaps else 0) + 1
 
     def run(self) -> list[Draft]:
         lines = self.lines
@@ -156,7 +105,7 @@ class _Assembler:
             self._author(cur, line)
             return
         if nxt is not None and nxt.kind is Kind.SHORT and column_tag(nxt) is None and (
-            _marked(line) or (cur is not None and not cur.bare() and self._tag_above_headline(cur, line))
+            marked(line) or (cur is not None and not cur.bare() and self._tag_above_headline(cur, line))
         ):
             self.section = column_tag(line)  # 【权威发布】 or 民生调查 above its headline
             self._advance(Role.COLUMN_TAG, None)
@@ -190,83 +139,12 @@ class _Assembler:
         cur.lead = True
         self._advance(Role.AUTHOR, cur)
 
-    def _author_line(self, cur: Draft, line: Line) -> bool:
-        """`张三` or `许　诺` alone under an opinion piece's headline, before its text."""
-        nxt = self._peek(1)
-        if cur.lead or cur.paragraphs or cur.subheads or cur.authors or cur.notice:
-            return False
-        if nxt is None or nxt.kind is not Kind.BODY or bylines.bare_name(line.text) is None:
-            return False
-        padded = " " in line.text  # a two-character name padded to three cells: set as a name, not a title
-        return padded or _OPINION_PAGE.search(self.page_name) is not None or self._author_note_ahead()
-
-    def _author_note_ahead(self) -> bool:
-        """The text ahead (up to the next headline-like line) ends with `（作者为…）`: an opinion piece."""
-        j = self.i + 1
-        while j < len(self.lines) and self.lines[j].kind is Kind.BODY:
-            if bylines.ends_with_author_note(self.lines[j].text):
-                return True
-            j += 1
-        return False
-
-    def _closes_ahead(self, cur: Draft) -> bool:
-        """The text under the line at self.i ends with a byline of its own before any other headline-like line:
-        `（新华社记者 张三 李四）` closing its last paragraph; or a byline line after it, when the story before
-        had more than a lead paragraph (a story's first subhead may come right after its lead)."""
-        j = self.i + 1
-        while j < len(self.lines) and self.lines[j].kind is Kind.BODY:
-            if bylines.split_trailing_byline(_clean(self.lines[j].text)[0]) is not None:
-                return True
-            j += 1
-        return (
-            len(cur.paragraphs) > 1 and j > self.i + 1 and j < len(self.lines) and self.lines[j].kind is Kind.BYLINE
-        )
-
-    def _tag_above_headline(self, cur: Draft, line: Line) -> bool:
-        """Inside an article: a column tag, then a headline, then text. Subheads come one line at a time, and
-        are longer than most tags (民生调查, 评论); a line with a comma after it is a broken paragraph."""
-        tag, headline, after = column_tag(line), self._peek(1), self._peek(2)
-        return (
-            tag is not None
-            and len(tag) <= _TAG_ABOVE_MAX
-            and headline is not None
-            and not any(mark in headline.text for mark in _CLAUSE_BREAKS)
-            and not cur.open_sentence()
-            and after is not None
-            and after.kind in (Kind.BODY, Kind.BYLINE)
-        )
-
-    def _starts_broken_paragraph(self, line: Line, nxt: Line | None) -> bool:
-        """Inside an article, a short line with a comma or semicolon whose sentence the next block continues is
-        the first half of a paragraph broken across a column: subheads are phrases, not clauses."""
-        cur = self.cur
-        return (
-            cur is not None
-            and bool(cur.paragraphs)
-            and not cur.broken
-            and any(mark in line.text for mark in _CLAUSE_BREAKS)
-            and nxt is not None
-            and nxt.kind is Kind.BODY
-        )
-
-    def _title_continues(self, line: Line) -> bool:
-        cur = self.cur
-        return (
-            cur is not None
-            and cur.title_lines < 3  # 引题, 主题 and 副题 at most: a list of short lines is no title
-            and len(cur.title) + len(line.text) < 2 * MAX_HEADLINE
-            and not cur.broken
-            and self.section is None
-            and self._peek(1) is not None
-            and not is_notice_title(line.text)
-        )
-
     def _notice_end(self, line: Line) -> bool:
         """Consume a notice's signature, or its closing words (特此通知, 敬请读者谅解) as text; else False."""
         cur = self.cur
         assert cur is not None
         nxt, after = self._peek(1), self._peek(2)
-        if _is_signature(line, nxt):
+        if is_signature(line, nxt):
             found = FULL_DATE.search(line.text)
             cur.signed = (match_date(found) if found else None) or cur.signed
             cur.closed = nxt is None or nxt.kind is not Kind.DATE
@@ -275,7 +153,7 @@ class _Assembler:
             line.text.startswith("特此")
             or _FIELD.match(line.text)
             or nxt is None
-            or (nxt.kind is Kind.SHORT and _is_signature(nxt, after))
+            or (nxt.kind is Kind.SHORT and is_signature(nxt, after))
         ):
             self._body(line)
         else:
@@ -283,41 +161,12 @@ class _Assembler:
         self.i += 1
         return True
 
-    def _opens_item(self) -> bool:
-        """Whether the headline-like line at self.i starts an item rather than being a subhead."""
-        line, nxt = self.lines[self.i], self._peek(1)
-        if is_notice_title(line.text) or nxt is None or nxt.kind is Kind.BYLINE:
-            return True
-        if self.i > 0 and line.number - self.lines[self.i - 1].number - 1 >= self.wide_gap:
-            return True
-        if nxt.kind is Kind.SHORT:
-            after = self._peek(2)
-            return nxt.text.startswith(_DASHES) or (
-                column_tag(nxt) is not None and after is not None and after.kind in (Kind.BODY, Kind.BYLINE)
-            )
-        if nxt.kind is not Kind.BODY:
-            return True  # nothing of its own follows: not a subhead
-        if bylines.dateline_names(nxt.text) is not None or CONTINUED_FROM.match(nxt.text):
-            return True
-        cur = self.cur
-        if cur is not None and cur.paragraphs and not cur.subheads and self._closes_ahead(cur):
-            return True  # a story without a dateline, closed by its own byline: not a subhead of this one
-        for ahead in range(1, MAX_CAPTION_PARAGRAPHS + 2):  # a short caption, then its credit
-            follower = self._peek(ahead)
-            if follower is None or follower.kind is Kind.CREDIT:
-                return follower is not None
-            if follower.kind is not Kind.BODY:
-                return False
-            if bylines.split_trailing_credit(follower.text) is not None:
-                return True
-        return False
-
     def _start(self) -> None:
         self._flush()
         line = self.lines[self.i]
         title, first = line.text, self.i
         self.i += 1
-        while (nxt := self._peek(0)) is not None and nxt.kind is Kind.SHORT and nxt.text.startswith(_DASHES):
+        while (nxt := self._peek(0)) is not None and nxt.kind is Kind.SHORT and nxt.text.startswith(DASHES):
             title = f"{title} {nxt.text}"
             self.i += 1
         cur = Draft(title, line.number, self.page, notice=is_notice_title(title), section=self.section)
@@ -334,22 +183,6 @@ class _Assembler:
             cur.section = tag
             self._advance(Role.COLUMN_TAG, cur)
 
-    @staticmethod
-    def _orphaned(cur: Draft | None) -> bool:
-        """Whether text now would belong to no item: none is open, or a page break ended its last sentence."""
-        return cur is None or cur.closed or (cur.broken and bool(cur.paragraphs) and not cur.open_sentence())
-
-    def _question_headline(self, line: Line) -> bool:
-        """`数字经济如何赋能城市？` in the place of a headline, with text of its own after it."""
-        nxt = self._peek(1)
-        return (
-            len(line.text) <= MAX_HEADLINE
-            and line.text.rstrip(CLOSERS)[-1:] in "？！?!"
-            and "。" not in line.text
-            and nxt is not None
-            and (nxt.kind in (Kind.BODY, Kind.BYLINE) or column_tag(nxt) is not None)
-        )
-
     def _body(self, line: Line) -> None:
         cur = self.cur
         if cur is None or self._orphaned(cur):
@@ -364,7 +197,7 @@ class _Assembler:
                 if not cur.paragraphs:
                     cur.continued_from = cn_int(came.group("n"))
                 text = text[came.end() :].lstrip()
-            text, ended = _clean(text)
+            text, ended = clean_marks(text)
             goes = CONTINUED_ON.search(text)
             if goes is not None and not text[goes.end() :].strip():
                 cur.jumps_to, text = cn_int(goes.group("n")), text[: goes.start()].rstrip()
@@ -448,36 +281,3 @@ class _Assembler:
     def _advance(self, role: Role, draft: Draft | None) -> None:
         self.roles[self.i] = (role, draft)
         self.i += 1
-
-    def _peek(self, ahead: int) -> Line | None:
-        j = self.i + ahead
-        return self.lines[j] if j < len(self.lines) else None
-
-
-def _is_signature(line: Line, nxt: Line | None) -> bool:
-    """本报编辑部 (above a date line), 示例日报社, 本报编辑部 2023年9月27日."""
-    return (nxt is not None and nxt.kind is Kind.DATE and len(line.text) <= 30) or (
-        len(line.text) <= 20 and (_SIGNATORY.search(line.text) is not None or FULL_DATE.search(line.text) is not None)
-    )
-
-
-def _marked(line: Line) -> bool:
-    """A column tag set off by brackets or a bullet: 【权威发布】, ■评论."""
-    return line.text[:1] in "【[■□●◆★▲" and column_tag(line) is not None
-
-
-def join_fragment(fragments: list[str], text: str) -> None:
-    """Chinese joins without a space; a word broken between Latin letters or digits keeps one."""
-    edge = fragments[-1][-1:] + text[:1]
-    fragments.append(" " + text if edge.isascii() and edge.isalnum() else text)
-
-
-def _clean(text: str) -> tuple[str, bool]:
-    """The text without cross-references and end marks; True when an end mark （完） was among them."""
-    if "见" in text and "版" in text:
-        text = CROSS_REF.sub("", text)
-    ended = False
-    if "完" in text or "待续" in text:
-        text, count = END_MARK.subn("", text)
-        ended = count > 0
-    return text.strip(), ended

@@ -14,9 +14,11 @@ from pathlib import PurePath
 
 from feedsvc.errors import ParseError
 from feedsvc.model import Issue, Item, ItemKind, Suspension, item_id
-from feedsvc.parse.assemble import MAX_CAPTION_PARAGRAPHS, Draft, Roles, assemble
+from feedsvc.parse.ahead import MAX_CAPTION_PARAGRAPHS
+from feedsvc.parse.assemble import Roles, assemble
 from feedsvc.parse.cndates import date_in_name
 from feedsvc.parse.decode import decode
+from feedsvc.parse.draft import Draft
 from feedsvc.parse.jumps import join_jumps
 from feedsvc.parse.lines import Kind, Line, Role, masthead, split_lines
 from feedsvc.parse.notices import merge_suspensions, read_suspension

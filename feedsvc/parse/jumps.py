@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from difflib import SequenceMatcher
 
-from feedsvc.parse.assemble import Draft, join_fragment
+from feedsvc.parse.draft import Draft, join_fragment
 from feedsvc.parse.punctuation import ends_sentence
 
 _NOT_WORD = re.compile(r"[\W_]+")
