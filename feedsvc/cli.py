@@ -161,18 +161,24 @@ def build(config_file: Path | None, data: Path | None) -> None:
 @config_option
 @data_option
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+@click.option("--file", "file_name", metavar="NAME", help="Say in one sentence what became of one inbox file.")
 @_one_line_errors
-def status(config_file: Path | None, data: Path | None, as_json: bool) -> None:
-    """Show what the service knows: issues, next expected date, held, missing and rejected files.
+def status(config_file: Path | None, data: Path | None, as_json: bool, file_name: str | None) -> None:
+    """Show what the service knows: issues, next expected date, held, missing and rejected files, and what
+    became of each inbox file.
 
     Example:
 
         feedsvc status --json --data var
+        feedsvc status --file 2023-09-27.txt --data var
     """
     from feedsvc.status import render_text
     from feedsvc.wiring import service_for
 
     with service_for(_settings(config_file, data=data), clocks.from_env()) as service:
+        if file_name is not None:
+            click.echo(service.explain(Path(file_name).name))
+            return
         info = service.status()
     click.echo(json.dumps(info, ensure_ascii=False, indent=2) if as_json else render_text(info))
 

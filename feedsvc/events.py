@@ -9,7 +9,7 @@ import logging
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, fields
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 log = logging.getLogger(__name__)
@@ -55,8 +55,29 @@ class IssueHeld(Event):
 
 
 @dataclass(frozen=True)
-class IssueReleased(Event):
+class IssueScheduled(Event):
+    """An issue in the store that is not due yet: it goes public at `release_at`."""
+
     issue_date: date
+    release_at: datetime
+
+
+@dataclass(frozen=True)
+class IssueReleased(Event):
+    """An issue went public (at its release time, by `feedsvc release`, or at once): its `items` are in the feeds."""
+
+    issue_date: date
+    items: int = 0
+
+
+@dataclass(frozen=True)
+class FileState(Event):
+    """The ledger's account of an inbox file changed (feedsvc.ledger); never stored in the event log: the ledger
+    is its record."""
+
+    file: str
+    state: str
+    reason: str
 
 
 @dataclass(frozen=True)

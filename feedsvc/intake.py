@@ -24,6 +24,21 @@ class Intake:
     data: bytes
     sha256: str
     mtime: float
+    ctime_ns: int = 0  # changes with every act on the file (write, `cp -p`, rename, touch), unlike mtime
+
+
+# Failures of the machine, not of the file: the file is retried until they pass (feedsvc.accounts).
+ENVIRONMENTAL = frozenset({errno.ENOSPC, errno.EROFS, errno.EMFILE, errno.ENFILE, errno.ENOMEM, errno.EDQUOT})
+
+
+def environmental(exc: BaseException) -> bool:
+    """Whether `exc`, or what caused it, is a failure of the machine (disk full, read-only, out of descriptors)."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, OSError) and seen.errno in ENVIRONMENTAL:
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 def _kind(mode: int) -> str:
@@ -93,7 +108,9 @@ def read_inbox_file(path: Path, inbox: Path, max_bytes: int) -> Intake:
     except PermissionError:
         raise ParseError(name, "permission denied: the service needs read access to the inbox") from None
     except OSError as exc:
+        if exc.errno in ENVIRONMENTAL:
+            raise  # not the file's fault: it is retried
         raise ParseError(name, f"cannot read: {exc.strerror or exc}") from None
     if len(data) > max_bytes:
         raise ParseError(name, f"file grew over the {max_bytes}-byte limit while being read")
-    return Intake(name, data, hashlib.sha256(data).hexdigest(), opened.st_mtime)
+    return Intake(name, data, hashlib.sha256(data).hexdigest(), opened.st_mtime, opened.st_ctime_ns)

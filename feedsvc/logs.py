@@ -7,7 +7,7 @@ import logging
 import re
 import sys
 
-from feedsvc.events import Event, IssueHeld, IssueMissing, IssueRejected
+from feedsvc.events import Event, FileState, IssueHeld, IssueMissing, IssueRejected
 
 log = logging.getLogger("feedsvc")
 
@@ -54,6 +54,8 @@ def _one_line(value: object) -> str:
 def log_event(event: Event) -> None:
     """One log line per event, so `journalctl -u feedsvc` reads as the paper's history."""
     level = logging.WARNING if isinstance(event, IssueRejected | IssueMissing | IssueHeld) else logging.INFO
+    if isinstance(event, FileState) and event.state in ("waiting", "rejected", "ignored"):
+        level = logging.WARNING
     if not log.isEnabledFor(level):  # a quiet backfill logs nothing: don't format 80,000 lines for nobody
         return
     values = event.to_dict()

@@ -17,7 +17,6 @@ from pathlib import Path
 from feedsvc.archive import publish_archives
 from feedsvc.clock import Clock
 from feedsvc.config import Settings
-from feedsvc.errors import ParseError
 from feedsvc.events import ItemPublished, ItemUpdated, ItemWithdrawn
 from feedsvc.media import MEDIA_FOLDER, Image, MediaShelf, photo_numbers
 from feedsvc.paper import Paper
@@ -32,6 +31,8 @@ INDEX_ISSUES = 30
 # process died between an ingestion's commit and its publication) are published again at start. Written in
 # place: a write cut short leaves a prefix of the digits (a smaller id: more is replayed) or nothing (all is).
 PUBLISHED_MARK = "published-through"
+# Files every publication writes: one of them missing means public/ was emptied or deleted.
+_ALWAYS = ("index.html", "rss.xml", "atom.xml", "feed.json")
 
 
 def publisher_for(settings: Settings, url: str) -> Publisher:
@@ -56,6 +57,7 @@ class Publication:
         self._released_through = clock()
         self.media = MediaShelf(settings.data / MEDIA_FOLDER, settings.public, settings.max_image_bytes)
         self._photos: dict[date, dict[str, Image]] = {}  # per publication: the images of each issue's photo items
+        self.fault: str | None = None  # why the last publication failed, until one succeeds
         # Called after every publication (also one that failed part-way): WebSub pushes the feeds that changed.
         self.published_hooks: list[Callable[[], None]] = []
 
@@ -75,17 +77,12 @@ class Publication:
     def mark_stale(self, days: set[date]) -> None:
         self._stale.update(days)
 
-    def take_image(self, path: Path, inbox: Path) -> bool:
-        """Keep an inbox photo for its issue's photo item; a file that cannot be used is a warning, not a
-        rejection (it is not an issue). Returns whether an image was taken."""
-        try:
-            image = self.media.take(path, inbox)
-        except ParseError as exc:
-            log.warning("image %s not attached: %s", exc.source, exc.reason)
-            return False
-        log.info("image %s kept for photo %d of the %s issue", image.name, image.number, image.issue_date)
+    def take_image(self, path: Path, inbox: Path) -> Image:
+        """Keep an inbox photo for its issue's photo item; ParseError when it cannot be used (the caller accounts
+        for it as ignored: it is not an issue)."""
+        image = self.media.take(path, inbox)
         self._stale.add(image.issue_date)
-        return True
+        return image
 
     def _images(self, days: Iterable[date], now: datetime) -> dict[str, Image]:
         """{item id: image} for the public photo items of `days` that have one; copied to public/media/ first,
@@ -163,12 +160,32 @@ class Publication:
 
     # --- writing -------------------------------------------------------------------------------------------
 
-    def publish_or_report(self) -> None:
-        """Publish; a failed write (disk full) is logged, public/ keeps its last good files, the next one retries."""
+    def publish_or_report(self, *, everything: bool = False) -> None:
+        """Publish; a failed write (disk full) is logged, public/ keeps its last good files, the next one retries
+        (the tick, at the latest) and `fault` says why until one succeeds."""
         try:
-            self.publish()
+            self.publish(everything=everything)
         except OSError as exc:
             log.error("publishing failed, public/ keeps its last good files until the next publication: %s", exc)
+            self.fault = f"public/ cannot be written: {exc}"
+        else:
+            if self.fault is not None:
+                log.info("public/ is written again")
+            self.fault = None
+
+    def repair(self) -> None:
+        """Rewrite what went missing from public/ (a folder deleted by hand, a clean-up script); run each tick."""
+        public = self.settings.public
+        if not all((public / name).exists() for name in _ALWAYS):
+            log.warning("%s lacks its feeds or index; writing everything again", public)
+            self.publish_or_report(everything=True)
+            return
+        now = self.clock()
+        gone = {r.issue_date for r in self.store.issues() if self.paper.is_public(r.issue_date, now)
+                and not (public / "issues" / f"{r.issue_date}.html").exists()}
+        if gone or self.fault is not None:
+            self._stale.update(gone)
+            self.publish_or_report()
 
     def publish(self, *, everything: bool = False, pages: bool = True) -> None:
         """Bring public/ in step with the store: item pages, then the feeds that link to them, then issue pages.

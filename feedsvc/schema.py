@@ -159,6 +159,28 @@ STEPS: tuple[Step, ...] = (
             SELECT a.value, t.id, t.issue_date, t.ordinal FROM items t, json_each(t.authors) a
             WHERE t.withdrawn = 0""",
     )),
+    Step("ledger", (
+        # The account of every inbox file (feedsvc.ledger): its latest content and ctime, what became of it
+        # and why. state 'held' is never stored: it is read off the issue (not released yet, or suspended).
+        """CREATE TABLE ledger (
+            file TEXT PRIMARY KEY,
+            size INTEGER,
+            mtime REAL,
+            ctime_ns INTEGER,
+            sha256 TEXT,
+            state TEXT NOT NULL
+                CHECK (state IN ('ingested', 'identical', 'superseded', 'rejected', 'ignored', 'waiting')),
+            reason TEXT NOT NULL,
+            issue_date TEXT,
+            edition INTEGER,
+            other TEXT,  -- the file it is identical to, or superseded by
+            warnings TEXT NOT NULL DEFAULT '[]',
+            at TEXT NOT NULL,
+            seq INTEGER NOT NULL  -- order of the latest change: the most recent files first
+        ) WITHOUT ROWID""",
+        "CREATE INDEX ledger_recent ON ledger(seq)",
+        "CREATE INDEX ledger_by_issue ON ledger(issue_date, state)",
+    )),
 )
 
 VERSION = len(STEPS)

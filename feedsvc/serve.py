@@ -129,7 +129,7 @@ def _jsonable(value: Any) -> Any:
 
 
 def make_app(public: Path, *, max_age: MaxAge, status: Status, links: Links | None = None,
-             websub: Route | None = None) -> web.Application:
+             websub: Route | None = None, health: Callable[[], str | None] = lambda: None) -> web.Application:
     """The aiohttp application serving `public` (looked up per request; it may be empty or missing).
 
     `links` adds a Link header to served files (the hub and self of a feed); `websub` is the hub's POST route.
@@ -158,7 +158,10 @@ def make_app(public: Path, *, max_age: MaxAge, status: Status, links: Links | No
         )
 
     async def serve_health(request: web.Request) -> web.Response:
-        return web.Response(text="ok", content_type="text/plain", headers={hdrs.CACHE_CONTROL: "no-cache"})
+        # 503 while the store or public/ cannot be written, so a monitor sees what the log says.
+        fault = health()
+        return web.Response(text=fault or "ok", status=503 if fault else 200, content_type="text/plain",
+                            headers={hdrs.CACHE_CONTROL: "no-cache"})
 
     async def add_cache_headers(request: web.Request, response: web.StreamResponse) -> None:
         # FileResponse only learns its final status (404, 304, ...) inside prepare(), so the caching

@@ -14,17 +14,17 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from feedsvc import freshness, media
+from feedsvc import freshness
+from feedsvc import ledger as ledger_view
 from feedsvc import status as status_view
+from feedsvc.accounts import Accounts
 from feedsvc.clock import Clock
 from feedsvc.config import Settings
-from feedsvc.errors import ParseError
-from feedsvc.events import Bus, Event, IssueHeld, IssueMissing, IssueReceived
-from feedsvc.intake import read_inbox_file
+from feedsvc.events import Bus, Event, IssueHeld, IssueMissing, IssueReceived, IssueReleased, IssueScheduled
+from feedsvc.ledger import Ledger
 from feedsvc.paper import Paper
-from feedsvc.parse import parse_issue
 from feedsvc.publication import Publication
-from feedsvc.sanity import date_refusal
+from feedsvc.releases import Releases
 from feedsvc.store import Store
 from feedsvc.websub import report as websub_report
 
@@ -44,6 +44,9 @@ class Service:
         self._lock = threading.RLock()
         self._started = clock()
         self._on_schedule_change = on_schedule_change  # the daemon rebuilds its jobs
+        self.ledger = Ledger(settings.database)
+        self.releases = Releases(store, paper, self.ledger)
+        self.accounts = Accounts(settings, clock, store, self.ledger, paper, publication, self.releases, self._emit)
 
     # --- reactions (subscribed in feedsvc.wiring) ----------------------------------------------------------
 
@@ -51,7 +54,8 @@ class Service:
         reason = self.paper.calendar.hold_reason(event.issue_date)
         record = self.store.issue(event.issue_date)
         if reason and record is not None and not record.forced:
-            self._emit([IssueHeld(event.issue_date, reason)], record=True)
+            how = f"held until an editor runs `feedsvc release {event.issue_date}`"
+            self._emit([IssueHeld(event.issue_date, f"{reason}; {how}")], record=True)
 
     def reload_calendar(self, _event: Event) -> None:
         # Suspension changes move expected dates and holds: the dates that changed are stale.
@@ -61,58 +65,37 @@ class Service:
     def _emit(self, events: Iterable[Event], *, record: bool = False) -> None:
         now = self.clock()
         for event in events:
-            if record:
+            # The ledger is the record of a file's state; the release announcements belong in the event log.
+            if record or isinstance(event, IssueScheduled | IssueReleased):
                 self.store.record(event, now)
             self.bus.publish(event)
 
     # --- commands ------------------------------------------------------------------------------------------
 
-    def ingest(self, path: Path, *, publish: bool = True, inbox: Path | None = None) -> bool:
-        """Take one inbox file: parse, store and (with `publish`) publish. Returns whether the store changed.
+    def ingest(self, path: Path, *, publish: bool = True, inbox: Path | None = None, live: bool = False) -> bool:
+        """Take one inbox file: account for it (feedsvc.accounts), and with `publish` publish. Returns whether
+        the store changed.
 
-        The one place that turns a bad file into IssueRejected: the caller (watcher, CLI) never sees an exception
-        for bad input, and the user's file is left as it is. With `publish=False` the changes wait for the next
-        publication, which is how a flood of files is published once instead of once per file.
+        The caller (watcher, CLI) never sees an exception for bad input, and the user's file is left as it is.
+        `live`: the file comes from an event now (the editor's latest act), not from a catch-up or a backfill.
+        With `publish=False` the changes wait for the next publication, which is how a flood of files is
+        published once instead of once per file.
         """
         with self._lock:
-            if media.is_image_name(path.name):  # a photo for an issue: attached, never parsed or rejected
-                changed = self.publication.take_image(path, inbox or self.settings.inbox)
-            else:
-                changed = self._store_file(path, inbox or self.settings.inbox)
+            changed = self.accounts.take(path, inbox or self.settings.inbox, live=live)
+            if changed:
+                self._on_schedule_change()
             if publish and self.publication.has_stale:
                 self.publication.publish_or_report()
             return changed
 
-    def _store_file(self, path: Path, inbox: Path) -> bool:
-        now = self.clock()
-        try:
-            intake = read_inbox_file(path, inbox, self.settings.max_file_bytes)
-        except ParseError as exc:
-            self._emit(self.store.reject(file=exc.source, reason=exc.reason, sha256=None, now=now))
-            return False
-        if self.store.known(intake.sha256):
-            return False
-        try:
-            issue = parse_issue(intake.data, intake.name, weekdays=self.settings.weekdays)
-        except ParseError as exc:
-            self._emit(self.store.reject(file=intake.name, reason=exc.reason, sha256=intake.sha256, now=now))
-            return False
-        refusal = date_refusal(issue.issue_date, now, self.settings)
-        if refusal is not None:
-            self._emit(self.store.reject(file=intake.name, reason=refusal, sha256=intake.sha256, now=now))
-            return False
-        # Before storing: a correction may move items out of a section or take them from an author.
-        self.publication.note_vacated(self.store.sections_of(issue.issue_date), self.store.authors_of(issue.issue_date))
-        events = self.store.apply_issue(
-            issue, file=intake.name, sha256=intake.sha256, mtime=intake.mtime, now=now,
-            release_at=self.paper.calendar.release_at(issue.issue_date),
-        )
-        for warning in issue.warnings:
-            log.warning("%s: %s", intake.name, warning)
-        self._emit(events)
-        if events:
-            self._on_schedule_change()
-        return bool(events)
+    def retry_waiting(self) -> None:
+        """Try again the files held back by a failure of the machine whose next try is due."""
+        if not self.accounts.waiting:  # the usual case: no need to queue behind an ingestion for the lock
+            return
+        with self._lock:
+            for waiting in self.accounts.due():
+                self.ingest(waiting.path, inbox=waiting.inbox, live=True)
 
     def release(self, day: date) -> None:
         """Operator's decision: the paper did appear on a suspended date; publish that issue."""
@@ -141,6 +124,7 @@ class Service:
     def release_due(self) -> None:
         """Publish issues whose release time has come (run by the release jobs and a safety tick)."""
         with self._lock:
+            self._emit(self.releases.came_public(self.clock()), record=True)
             if self.publication.is_due():
                 self.publication.publish_or_report()
 
@@ -160,7 +144,9 @@ class Service:
             return self.publication.hand_over()
 
     def refresh_index(self) -> None:
+        """The tick's upkeep of public/: what went missing is rewritten, the index shows the calendar of now."""
         with self._lock:
+            self.publication.repair()
             self.publication.refresh_index()
 
     def set_site_url(self, url: str) -> None:
@@ -188,8 +174,43 @@ class Service:
         changed = freshness.file_changed_at(self.settings.public / "rss.xml", now)
         info["max_age_s"] = freshness.max_age(self.paper.calendar, now, changed, self.paper.dates.__contains__)
         info["websub"] = websub_report.summary(self.settings.database, self.settings.websub)
+        info["files"] = self.files()
+        # A rejected file whose content was taken since (renamed to a dated name) is no longer rejected.
+        rejected = {r["file"] for r in info["files"] if r["state"] == "rejected"}
+        seen = {r["file"] for r in info["files"]}
+        info["rejected"] = [r for r in info["rejected"] if r["file"] in rejected or r["file"] not in seen]
+        info["health"] = self.health() or "ok"
         return info
+
+    def files(self, limit: int = ledger_view.RECENT) -> list[dict[str, Any]]:
+        """The ledger as the operator reads it: the `limit` most recent files, each {"file", "state", "reason",
+        "issue_date", ...}; files held back by a failure of the machine first (memory has them when the store
+        could not record them)."""
+        now = self.clock()
+        held = {date.fromisoformat(h["issue_date"]): h["reason"]
+                for h in status_view.held(self.store, self.paper.calendar, now)}
+        rows = ledger_view.rows_json(self.ledger.recent(limit), held)
+        waiting = self.accounts.waiting_rows()
+        return [{"file": name, "state": "waiting", "reason": reason, "issue_date": None, "edition": None,
+                 "other": None, "warnings": [], "sha256": None, "size": None, "mtime": None, "at": None}
+                for name, reason in waiting.items()] + [r for r in rows if r["file"] not in waiting]
+
+    def explain(self, name: str) -> str:
+        """One file in one sentence (`feedsvc status --file NAME`)."""
+        if name in self.accounts.waiting:
+            return f"{name} is waiting: {self.accounts.waiting[name].reason}."
+        record = self.ledger.get(name)
+        if record is None:
+            return f"{name} has not been seen in the inbox."
+        held = {date.fromisoformat(h["issue_date"]): h["reason"]
+                for h in status_view.held(self.store, self.paper.calendar, self.clock())}
+        return ledger_view.sentence(ledger_view.rows_json([record], held)[0])
+
+    def health(self) -> str | None:
+        """Why the service cannot do its work now (the store or public/ cannot be written), or None."""
+        return self.accounts.fault or self.publication.fault
 
     def close(self) -> None:
         with self._lock:
+            self.ledger.close()
             self.store.close()

@@ -64,6 +64,9 @@ def status(store: Store, calendar: Calendar, now: datetime) -> dict[str, Any]:
     }
 
 
+RECENT_LINES = 20
+
+
 def render_text(info: dict[str, Any]) -> str:
     """The status for people: one fact a line."""
     lines = [
@@ -85,6 +88,11 @@ def render_text(info: dict[str, Any]) -> str:
         lines.append(f"held:            {h['issue_date']} {h['file']}: {h['reason']}")
     lines.extend(f"missing:         {d}" for d in info["missing"])
     lines.extend(f"rejected:        {r['file']}: {r['reason']}" for r in info["rejected"])
+    if info.get("health", "ok") != "ok":
+        lines.insert(0, f"NOT HEALTHY:     {info['health']}")
+    # The most recent files (`--json` has 200, `--file NAME` one in a sentence).
+    recent = info.get("files", [])[:RECENT_LINES]
+    lines.extend(f"file:            {f['file']} {f['state']}: {f['reason']}" for f in recent)
     if "websub" in info:
         lines.extend(websub_report.render_text(info["websub"]))
     return "\n".join(lines)

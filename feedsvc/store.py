@@ -117,18 +117,24 @@ class Store:
     # ---- writes -----------------------------------------------------------------------------------------
 
     def apply_issue(self, issue: Issue, *, file: str, sha256: str, mtime: float,
-                    now: datetime, release_at: datetime) -> list[Event]:
-        """Store a parsed issue as a first or corrected edition; returns the committed events."""
+                    now: datetime, release_at: datetime, latest: bool = False) -> list[Event]:
+        """Store a parsed issue as a first or corrected edition; returns the committed events.
+
+        `latest`: the caller (feedsvc.accounts) decided this file is the editor's latest act, so it becomes the
+        edition in force even if its content was seen before (a revert) or its mtime is older (`cp -p`)."""
         _require_aware(now, release_at)
         day = issue.issue_date.isoformat()
         with self._write() as db:
             db.execute("DELETE FROM rejections WHERE file = ?", (file,))
-            seen = db.execute("SELECT outcome FROM contents WHERE sha256 = ?", (sha256,)).fetchone()
-            if seen is not None and seen["outcome"] != "rejected":
-                return []
             current = db.execute("SELECT * FROM issues WHERE issue_date = ?", (day,)).fetchone()
-            # The most recently modified file is the edition in force, whatever order files arrive in.
-            outcome = "superseded" if current is not None and mtime < current["mtime"] else "applied"
+            seen = db.execute("SELECT outcome FROM contents WHERE sha256 = ?", (sha256,)).fetchone()
+            if seen is not None and seen["outcome"] != "rejected" and not latest:
+                return []
+            if current is not None and current["sha256"] == sha256:
+                return []
+            # Without `latest`, the most recently modified file is the edition in force, whatever the order.
+            older = current is not None and mtime < current["mtime"] and not latest
+            outcome = "superseded" if older else "applied"
             db.execute("INSERT OR REPLACE INTO contents(sha256, outcome, issue_date, file) VALUES (?, ?, ?, ?)",
                        (sha256, outcome, day, file))
             if outcome == "superseded":
@@ -173,10 +179,11 @@ class Store:
         """Operator decision: publish the issue of `issue_date` even though it falls on a suspension date."""
         _require_aware(now)
         with self._write() as db:
-            updated = db.execute("UPDATE issues SET forced = 1 WHERE issue_date = ?", (issue_date.isoformat(),))
-            if updated.rowcount == 0:
+            updated = db.execute("UPDATE issues SET forced = 1 WHERE issue_date = ? RETURNING item_count",
+                                 (issue_date.isoformat(),)).fetchone()
+            if updated is None:
                 raise StoreError(f"no issue dated {issue_date.isoformat()} in the store")
-            events: list[Event] = [IssueReleased(issue_date)]
+            events: list[Event] = [IssueReleased(issue_date, updated[0])]
             _log(db, events, now)
             return events
 

@@ -329,9 +329,12 @@ class InboxWatcher:
         """Queue every eligible entry. lstat-level only: FIFOs, devices and symlinks are listed, never opened."""
         try:
             with os.scandir(self.inbox) as entries:
-                names = sorted(
-                    e.name for e in entries if is_candidate(e.name) and not e.is_dir(follow_symlinks=False)
-                )
+                # Oldest change first: files met by a scan (a catch-up after downtime) come in the order the
+                # editor wrote them, so the latest edition of a date ends in force.
+                names = [name for _, name in sorted(
+                    (e.stat(follow_symlinks=False).st_mtime_ns, e.name) for e in entries
+                    if is_candidate(e.name) and not e.is_dir(follow_symlinks=False)
+                )]
         except OSError as exc:  # vanished (the inbox check will notice) or unreadable
             self._warn_once(f"cannot list inbox {self.inbox}: {exc}; retrying")
             self._scan_failed = True

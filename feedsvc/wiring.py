@@ -28,8 +28,10 @@ from feedsvc.config import Settings
 from feedsvc.events import (
     Bus,
     Event,
+    IssueHeld,
     IssueReceived,
     IssueRejected,
+    IssueReleased,
     ItemPublished,
     ItemUpdated,
     ItemWithdrawn,
@@ -48,6 +50,7 @@ from feedsvc.store import Store
 log = logging.getLogger("feedsvc")
 
 TICK_SECONDS = 60.0  # safety net for a release or check whose job was lost
+RETRY_SECONDS = 1.0  # how often files held back by a failure of the machine are looked at (each has its backoff)
 
 
 def parse_file(settings: Settings, path: Path) -> Issue:
@@ -73,6 +76,8 @@ def open_service(settings: Settings, clock: Clock = system_clock,
     bus.subscribe(Event, log_event)
     bus.subscribe(IssueReceived, lambda e: paper.dates.add(e.issue_date))
     bus.subscribe(IssueReceived, service.hold_if_suspended)
+    bus.subscribe(IssueHeld, service.releases.noted)
+    bus.subscribe(IssueReleased, service.releases.noted)
     bus.subscribe(SuspensionDeclared, service.reload_calendar)
     bus.subscribe(SuspensionWithdrawn, service.reload_calendar)
     for kind in (ItemPublished, ItemUpdated, ItemWithdrawn):
@@ -155,9 +160,11 @@ class Daemon:
         if self.hub is not None:
             self.service.publication.published_hooks.append(self.hub.notify)
         app = make_app(settings.public, max_age=self.service.max_age, status=self.service.status,
+                       health=self.service.health,
                        **websub.app_hooks(self.hub))
         self.server = ServerThread(app, settings.host, settings.port)
         self._stopping = threading.Event()
+        self._catching_up = True  # the files found at start are taken in mtime order, not as live acts
 
     @property
     def url(self) -> str:
@@ -165,7 +172,15 @@ class Daemon:
 
     def _ingest(self, path: Path) -> None:
         # While more files wait (a flood, a catch-up after downtime) publish once, after the last of them.
-        self.service.ingest(path, publish=self.watcher.backlog() == 0)
+        self.service.ingest(path, publish=self.watcher.backlog() == 0, live=not self._catching_up)
+        self._caught_up()
+
+    def _caught_up(self) -> None:
+        """The catch-up of the inbox at start is done once the files found then are taken: from then on every
+        file is a live act of the editor, and a missing issue is news (no need to wait for the tick)."""
+        if self._catching_up and self.watcher.backlog() == 0:
+            self._catching_up = False
+            self.service.check_missing()
 
     def schedule(self) -> None:
         """(Re)build the jobs: one per pending release, and the next missing-issue check."""
@@ -184,6 +199,7 @@ class Daemon:
         self.schedule()
 
     def _tick(self) -> None:
+        self._caught_up()  # the last file of the catch-up may have vanished before its turn
         self.service.release_due()
         self._check_missing()
         self.service.refresh_index()
@@ -201,9 +217,11 @@ class Daemon:
         self.service.recover()
         self.schedule()
         self.jobs.every("tick", TICK_SECONDS, self._tick)
+        self.jobs.every("retry", RETRY_SECONDS, self.service.retry_waiting)
         self.jobs.start()
-        # The missing-issue check waits for the first tick: the inbox catch-up may still bring the issue.
+        # The missing-issue check waits for the inbox catch-up (`_caught_up`): it may still bring the issue.
         self.watcher.start()
+        self._caught_up()
         log.info("serving %s on %s (inbox %s)", self.settings.public, self.url, self.settings.inbox)
 
     def stop(self) -> None:

@@ -319,7 +319,7 @@ class TestEntries:
 
     def test_withheld_unless_forced(self, filled: Store):
         assert titles(filled.entries(LATER, limit=3, withheld=[D3, D1])) == ["二甲", "二乙", "二丙"]
-        assert filled.force_release(D3, LATER) == [IssueReleased(D3)]
+        assert filled.force_release(D3, LATER) == [IssueReleased(D3, filled.issue(D3).item_count)]
         assert titles(filled.entries(LATER, limit=3, withheld=[D3, D1])) == ["三甲", "三乙", "二甲"]
         assert filled.issue(D3).forced
 
