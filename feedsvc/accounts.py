@@ -44,14 +44,29 @@ Emit = Callable[[Iterable[Event]], None]
 
 
 @dataclass
+class Backoff:
+    """When to try again something a failure of the machine held back: after 1 s, 2 s, 4 s … at most a minute
+    (monotonic time: the service clock may stand still under FEEDSVC_NOW)."""
+
+    attempts: int = 0
+    retry_at: float = 0.0
+
+    def failed(self) -> None:
+        self.attempts += 1
+        self.retry_at = time.monotonic() + min(FIRST_RETRY_SECONDS * 2 ** (self.attempts - 1), MAX_RETRY_SECONDS)
+
+    def due(self) -> bool:
+        return time.monotonic() >= self.retry_at
+
+
+@dataclass
 class Waiting:
-    """A file held back by a failure of the machine, and when to try it again (monotonic seconds)."""
+    """A file held back by a failure of the machine, and when to try it again."""
 
     path: Path
     inbox: Path
     reason: str
-    attempts: int
-    retry_at: float
+    backoff: Backoff
 
 
 class Accounts:
@@ -206,9 +221,9 @@ class Accounts:
         if isinstance(exc, StoreError):
             self.fault = f"the store cannot be written: {exc}"
         before = self.waiting.get(name)
-        attempts = before.attempts + 1 if before else 1
-        delay = min(FIRST_RETRY_SECONDS * 2 ** (attempts - 1), MAX_RETRY_SECONDS)
-        self.waiting[name] = Waiting(path, inbox, reason, attempts, time.monotonic() + delay)
+        backoff = before.backoff if before else Backoff()
+        backoff.failed()
+        self.waiting[name] = Waiting(path, inbox, reason, backoff)
         if before is None or before.reason != reason:
             self._emit([FileState(name, "waiting", reason)])
             # The ledger shares the store's disk: when that is what failed, memory keeps the account.
@@ -217,8 +232,7 @@ class Accounts:
 
     def due(self) -> list[Waiting]:
         """The waiting files whose next try is due now."""
-        now = time.monotonic()
-        return [w for w in self.waiting.values() if w.retry_at <= now]
+        return [w for w in self.waiting.values() if w.backoff.due()]
 
     def waiting_rows(self) -> dict[str, str]:
         return {name: w.reason for name, w in self.waiting.items()}

@@ -17,7 +17,7 @@ from typing import Any
 from feedsvc import freshness
 from feedsvc import ledger as ledger_view
 from feedsvc import status as status_view
-from feedsvc.accounts import Accounts
+from feedsvc.accounts import Accounts, Backoff
 from feedsvc.clock import Clock
 from feedsvc.config import Settings
 from feedsvc.events import Bus, Event, IssueHeld, IssueMissing, IssueReceived, IssueReleased, IssueScheduled
@@ -47,6 +47,7 @@ class Service:
         self.ledger = Ledger(settings.database)
         self.releases = Releases(store, paper, self.ledger)
         self.accounts = Accounts(settings, clock, store, self.ledger, paper, publication, self.releases, self._emit)
+        self._publish_retry = Backoff()
 
     # --- reactions (subscribed in feedsvc.wiring) ----------------------------------------------------------
 
@@ -90,12 +91,19 @@ class Service:
             return changed
 
     def retry_waiting(self) -> None:
-        """Try again the files held back by a failure of the machine whose next try is due."""
-        if not self.accounts.waiting:  # the usual case: no need to queue behind an ingestion for the lock
+        """Try again what a failure of the machine held back, when its next try is due: the files waiting,
+        then a publication that failed (without waiting for the tick or another drop)."""
+        if not self.accounts.waiting and self.publication.fault is None:  # the usual case: nothing to do
             return
         with self._lock:
             for waiting in self.accounts.due():
                 self.ingest(waiting.path, inbox=waiting.inbox, live=True)
+            if self.publication.fault is None:
+                self._publish_retry = Backoff()
+            elif self._publish_retry.due():
+                self.publication.publish_or_report()
+                if self.publication.fault is not None:
+                    self._publish_retry.failed()
 
     def release(self, day: date) -> None:
         """Operator's decision: the paper did appear on a suspended date; publish that issue."""
