@@ -245,3 +245,31 @@ def test_missing_issue_is_known_when_the_catch_up_ends(settings: Settings, clock
         assert info["missing"] == ["2023-09-29"]
     finally:
         daemon.stop()
+
+
+def test_the_command_line_explains_a_file_and_lists_files(tmp_path: Path) -> None:
+    """`feedsvc status --file NAME` and `status --json`, run as an editor runs them (a subprocess)."""
+    import subprocess
+    import sys
+
+    archive = tmp_path / "archive"
+    archive.mkdir()
+    (archive / "2023-09-25.txt").write_text(issue_text(WED, "城市更新行动"))  # name and masthead disagree
+    (archive / "notes.txt").write_text("今天天气很好。\n")
+    env = {**os.environ, "FEEDSVC_NOW": "2023-09-28T09:00:00+08:00"}
+    data = str(tmp_path / "data")
+
+    def feedsvc(*args: str) -> str:
+        done = subprocess.run([sys.executable, "-m", "feedsvc", *args, "--data", data], capture_output=True,
+                              text=True, timeout=60, env=env)
+        return done.stdout
+
+    feedsvc("ingest", str(archive / "2023-09-25.txt"), str(archive / "notes.txt"))
+    files = {f["file"]: f for f in json.loads(feedsvc("status", "--json"))["files"]}
+    assert files["2023-09-25.txt"]["state"] == "ingested" and files["notes.txt"]["state"] == "rejected"
+    assert files["2023-09-25.txt"]["issue_date"] == "2023-09-25"
+    [sentence] = feedsvc("status", "--file", "2023-09-25.txt").splitlines()
+    assert sentence.startswith("2023-09-25.txt is ingested: edition 1 of the 2023-09-25 issue")
+    assert "masthead says 2023-09-27" in sentence
+    [sentence] = feedsvc("status", "--file", "notes.txt").splitlines()
+    assert sentence.startswith("notes.txt is rejected: no issue date found")
