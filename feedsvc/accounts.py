@@ -235,5 +235,6 @@ class Accounts:
         return [w for w in self.waiting.values() if w.backoff.due()]
 
     def waiting_rows(self) -> dict[str, str]:
-        return {name: w.reason for name, w in self.waiting.items()}
+        """{file: reason} of the files waiting (read by the HTTP thread: list() copies the items in one step)."""
+        return {name: w.reason for name, w in list(self.waiting.items())}
 

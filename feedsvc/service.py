@@ -205,8 +205,9 @@ class Service:
 
     def explain(self, name: str) -> str:
         """One file in one sentence (`feedsvc status --file NAME`)."""
-        if name in self.accounts.waiting:
-            return f"{name} is waiting: {self.accounts.waiting[name].reason}."
+        waiting = self.accounts.waiting_rows()
+        if name in waiting:
+            return f"{name} is waiting: {waiting[name]}."
         record = self.ledger.get(name)
         if record is None:
             return f"{name} has not been seen in the inbox."
