@@ -136,9 +136,11 @@ def test_is_candidate(name: str, expected: bool) -> None:
 
 
 def test_initial_scan_reports_existing_files_once(inbox, run_watcher) -> None:
-    """Files already in the inbox at start are reported once each; ignored names and sub-folders are not."""
-    for name in ("b.txt", "a-no-extension", "c.txt"):
+    """Files already in the inbox at start are reported once each, oldest mtime first (a catch-up takes the
+    editor's files in the order they were written); ignored names and sub-folders are not."""
+    for n, name in enumerate(("b.txt", "a-no-extension", "c.txt")):
         (inbox / name).write_text("x")
+        os.utime(inbox / name, (1_000 + n, 1_000 + n))
     for name in (".hidden", "x.part", "x.tmp", "x~", "#x#"):
         (inbox / name).write_text("x")
     (inbox / "sub").mkdir()
@@ -147,7 +149,7 @@ def test_initial_scan_reports_existing_files_once(inbox, run_watcher) -> None:
     run_watcher(inbox, calls)
     calls.wait_for(lambda: len(calls.items) >= 3, "three calls")
     quiet_period()
-    assert calls.names == ["a-no-extension", "b.txt", "c.txt"]
+    assert calls.names == ["b.txt", "a-no-extension", "c.txt"]
 
 
 def test_slow_chunked_write_is_reported_once_complete(inbox, run_watcher) -> None:
