@@ -158,8 +158,9 @@ class ServiceMachine(RuleBasedStateMachine):
     """Drops files into the inbox of an in-process Service (ingesting each as the watcher would) and restarts it.
 
     Model: the titles of the edition in force of each issue; each item in the feed has its page, and no other
-    item has one. Every new file is dated later than all before it,
-    except a stale edition, dated before the one in force; content seen before (under any name) changes nothing.
+    item has one. Every new file is dated later than all before it, except a stale edition, dated before the one
+    in force (the catch-up rule: the newest mtime wins); content identical to the edition in force changes nothing,
+    and an earlier edition dropped again (a revert) is in force again.
     """
 
     def __init__(self) -> None:
@@ -174,6 +175,8 @@ class ServiceMachine(RuleBasedStateMachine):
         self.editions: dict[date, tuple[str, ...]] = {}  # the model
         self.in_force_ns: dict[date, int] = {}
         self.seen: set[bytes] = set()  # every content dropped, whatever became of it
+        self.in_force: dict[date, bytes] = {}  # the content of the edition in force of each issue
+        self.issues: dict[bytes, tuple[date, tuple[str, ...]]] = {}  # every issue content dropped: its date, titles
         self.ids: dict[date, dict[str, str]] = {}  # ids in the feed at the last check, per issue and title
 
     def _start(self) -> Service:
@@ -194,10 +197,16 @@ class ServiceMachine(RuleBasedStateMachine):
         data = issue_text(day, *titles).encode()
         path = self._drop(data, mtime_ns)
         self.service.ingest(path)
-        stamp = path.stat().st_mtime_ns
-        if data not in self.seen and stamp > self.in_force_ns.get(day, 0):
-            self.editions[day], self.in_force_ns[day] = tuple(titles), stamp
+        self._expect(data, day, tuple(titles), path.stat().st_mtime_ns)
+
+    def _expect(self, data: bytes, day: date, titles: tuple[str, ...], stamp: int) -> bool:
+        """Update the model for an issue file just ingested; returns whether it changed the edition in force."""
         self.seen.add(data)
+        self.issues[data] = (day, titles)
+        if data != self.in_force.get(day) and stamp > self.in_force_ns.get(day, 0):
+            self.editions[day], self.in_force_ns[day], self.in_force[day] = titles, stamp, data
+            return True
+        return False
 
     def teardown(self) -> None:
         self.service.close()
@@ -224,7 +233,13 @@ class ServiceMachine(RuleBasedStateMachine):
     @rule(data=st.data())
     def redrop_the_same_content_under_another_name(self, data: st.DataObject) -> None:
         content = data.draw(st.sampled_from(sorted(self.seen)))
-        assert not self.service.ingest(self._drop(content))
+        path = self._drop(content)
+        changed = self.service.ingest(path)
+        if content in self.issues:
+            expected = self._expect(content, *self.issues[content], path.stat().st_mtime_ns)
+            assert changed == expected
+        else:
+            assert not changed
 
     @rule(garbage=st.sampled_from(GARBAGE) | st.binary(max_size=300))
     def drop_garbage(self, garbage: bytes) -> None:
