@@ -15,10 +15,11 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Protocol
 
 from feedsvc import media
 from feedsvc.clock import Clock
@@ -40,7 +41,10 @@ log = logging.getLogger("feedsvc")
 FIRST_RETRY_SECONDS = 1.0
 MAX_RETRY_SECONDS = 60.0
 
-Emit = Callable[[Iterable[Event]], None]
+class Emit(Protocol):
+    """Service._emit: publish events on the bus; `record` also appends them to the store's event log."""
+
+    def __call__(self, events: Iterable[Event], *, record: bool = False) -> None: ...
 
 
 @dataclass
@@ -174,7 +178,8 @@ class Accounts:
                 self.publication.on_item_event(event)  # its pages are due, but it is not public: no log line
             else:
                 self._emit([event])
-        self._emit(self.releases.after_ingest(day, current is None, now))
+        # Recorded before the publication that follows, so its published-through mark covers them.
+        self._emit(self.releases.after_ingest(day, current is None, now), record=True)
         return True
 
     def _image(self, path: Path, inbox: Path) -> bool:

@@ -181,8 +181,9 @@ class Publication:
             self.publish_or_report(everything=True)
             return
         now = self.clock()
-        gone = {r.issue_date for r in self.store.issues() if self.paper.is_public(r.issue_date, now)
-                and not (public / "issues" / f"{r.issue_date}.html").exists()}
+        # A stat per issue; the store is asked only about the pages that are gone.
+        gone = {r.issue_date for r in self.store.issues() if not (public / "issues" / f"{r.issue_date}.html").exists()
+                and self.paper.is_public(r.issue_date, now)}
         if gone or self.fault is not None:
             self._stale.update(gone)
             self.publish_or_report()

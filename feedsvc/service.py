@@ -20,7 +20,7 @@ from feedsvc import status as status_view
 from feedsvc.accounts import Accounts, Backoff
 from feedsvc.clock import Clock
 from feedsvc.config import Settings
-from feedsvc.events import Bus, Event, IssueHeld, IssueMissing, IssueReceived, IssueReleased, IssueScheduled
+from feedsvc.events import Bus, Event, IssueHeld, IssueMissing, IssueReceived
 from feedsvc.ledger import Ledger
 from feedsvc.paper import Paper
 from feedsvc.publication import Publication
@@ -66,8 +66,7 @@ class Service:
     def _emit(self, events: Iterable[Event], *, record: bool = False) -> None:
         now = self.clock()
         for event in events:
-            # The ledger is the record of a file's state; the release announcements belong in the event log.
-            if record or isinstance(event, IssueScheduled | IssueReleased):
+            if record:
                 self.store.record(event, now)
             self.bus.publish(event)
 
