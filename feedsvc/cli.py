@@ -107,8 +107,7 @@ def parse(file: Path, as_json: bool, explain: bool, config_file: Path | None) ->
         authors = f" — {' '.join(item.authors)}" if item.authors else ""
         click.echo(f"  {item.ordinal:>2}. {item.kind.value:<7} {item.title}{section}{authors}")
     if issue.suspension:
-        s = issue.suspension
-        click.echo(f"  suspends {', '.join(d.isoformat() for d in s.dates)}; resumes {s.resume or '-'}")
+        click.echo(f"  notice: {issue.suspension.describe()}")
     for warning in issue.warnings:
         click.echo(f"  warning: {warning}")
 

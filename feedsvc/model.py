@@ -5,8 +5,9 @@ All are frozen: a parsed issue is a value, and later stages derive new values fr
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -43,6 +44,23 @@ class Suspension:
     warnings: tuple[str, ...] = ()  # what the reader found odd in the text (a printed weekday that does not fit)
     issue_date: date | None = None  # the issue that printed it; None for a configured suspension
     edition: int = 0  # the edition of that issue (the store knows it; it orders notices of one date)
+
+    def covered(self, weekdays: Collection[int]) -> tuple[date, ...]:
+        """The publication days this notice alone suspends on a paper of `weekdays`: its dates and the days of
+        its ranges, less what it gives back (the calendar also fills the days up to the resume date)."""
+        days = set(self.dates)
+        for first, last in self.ranges:
+            days.update(first + timedelta(days=n) for n in range(max(0, (last - first).days + 1)))
+        return tuple(sorted(d for d in days - set(self.restored) if d in self.dates or d.weekday() in weekdays))
+
+    def describe(self) -> str:
+        """What the notice names, for people: `suspends 2023-10-02; 2023-10-01 to 2023-10-07; gives back …`."""
+        parts = [f"suspends {', '.join(d.isoformat() for d in self.dates)}" if self.dates else ""]
+        parts += [f"suspends {a.isoformat()} to {b.isoformat()}" for a, b in self.ranges]
+        parts += [f"gives back {', '.join(d.isoformat() for d in self.restored)}" if self.restored else ""]
+        parts += [f"resumes {self.resume.isoformat()}" if self.resume else ""]
+        parts += [f"instead of {self.resume_moved_from.isoformat()}" if self.resume_moved_from else ""]
+        return "; ".join(p for p in parts if p) or "names no dates"
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -92,10 +92,12 @@ def fold(notices: Iterable[Suspension], weekdays: Collection[int]) -> Schedule:
 
 def _moved_from(notice: Suspension, breaks: list[tuple[date, date]]) -> date | None:
     """A notice with only a resume date (`本报10月9日起恢复出版`) moves the resume date of the latest break
-    that began before it."""
+    that began before it, if that break is not over by the notice's issue."""
     if notice.resume is None or notice.dates or notice.ranges or notice.issue_date is None:
         return None
     for start, resume in reversed(breaks):
+        if resume < notice.issue_date:
+            return None  # the latest break is over: nothing to move (a 征订启事's `1月1日起出版` is no resume)
         if start < notice.resume:
             return resume if resume != notice.resume else None
     return None

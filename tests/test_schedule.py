@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from feedsvc.calendar import Calendar
 from feedsvc.model import Suspension
+from feedsvc.parse.notices import read_suspension
 
 TZ = ZoneInfo("Asia/Shanghai")
 MWF = (0, 2, 4)
@@ -156,3 +160,59 @@ def test_naive_times_are_refused():
         assert "no UTC offset" in str(exc)
     else:
         raise AssertionError("a naive time was accepted")
+
+
+# --- the printed wordings, read by the parser and folded by the calendar (items 1, 2, 3) -----------------------
+
+def read(issue: str, text: str, weekdays=MWF) -> Suspension:
+    found, _ = read_suspension(text, d(issue), weekdays, text)
+    assert found is not None, text
+    return replace(found, issue_date=d(issue))
+
+
+def test_item1_a_notice_looking_back_keeps_its_year_and_declares_nothing():
+    """In the 2023-10-13 issue: the break that just ended. Nothing of 2024 is touched; a year later the
+    2024-09-30 issue is expected and not held."""
+    back = read("10-13", "本报于9月29日(星期五)至10月11日(星期三)国庆期间休刊,10月13日起恢复正常出版。")
+    c = cal(back)
+    assert c.suspended_dates() == frozenset()
+    assert c.hold_reason(date(2024, 9, 30)) is None
+    assert c.next_expected(at("2024-09-27", 9)) == date(2024, 9, 30)
+    assert c.break_until(at("2024-09-27", 9)) is None
+
+
+def test_item2_a_follow_up_notice_as_printed():
+    first = read("09-25", "本报9月29日、10月2日、10月4日、10月6日休刊四期，10月9日正常出版")
+    follow = read("09-27", "本报10月9日、10月11日增加休刊两期，10月13日恢复正常出版")
+    c = cal(first, follow)
+    assert expected(c, "09-28", "10-16") == [d("10-13"), d("10-16")]
+    assert c.overdue(at("10-02", 7), lambda _: False) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "given_back"),
+    [
+        ("本报10月4日不休刊，照常出版。", ["10-04"]),
+        ("原定10月4日、10月6日休刊取消。", ["10-04", "10-06"]),
+    ],
+)
+def test_item3_cancellations_as_printed(text, given_back):
+    c = cal(FIRST, read("09-27", text))
+    assert [x for x in (d(g) for g in given_back) if not c.is_expected(x)] == []
+    assert not c.is_expected(d("10-02"))
+
+
+def test_item3_a_resume_date_moved_as_printed():
+    long_break = read("09-25", "本报9月29日至10月12日休刊，10月13日恢复出版。")
+    moved = read("09-27", "原定于10月13日恢复出版调整为10月9日恢复出版。")
+    assert moved.resume_moved_from == d("10-13")
+    c = cal(long_break, moved)
+    assert expected(c, "09-28", "10-16") == [d("10-09"), d("10-11"), d("10-13"), d("10-16")]
+
+
+def test_a_subscription_notice_moves_no_break_that_is_over():
+    """A 征订启事 of December saying `1月1日起恢复出版` is not the end of October's break."""
+    october = read("09-27", "本报10月2日至10月6日休刊，10月9日恢复出版。")
+    later = read("12-20", "本报1月1日起恢复出版。")
+    c = cal(october, later)
+    assert expected(c, "10-09", "10-13") == [d("10-09"), d("10-11"), d("10-13")]

@@ -32,10 +32,7 @@ def explain(data: bytes, source: str, *, weekdays: Collection[int] = (0, 2, 4)) 
         extra += [f"{len(item.paragraphs)} paragraphs"] + ([f"{len(item.subheads)} subheads"] if item.subheads else [])
         yield f"#{item.ordinal:<3} {item.kind.value:<7} {item.title}  ({', '.join(extra)})"
     if issue.suspension is not None:
-        dates = ", ".join(d.isoformat() for d in issue.suspension.dates)
-        yield f"suspension: {dates or 'no dates'}" + (
-            f"; resumes {issue.suspension.resume.isoformat()}" if issue.suspension.resume else ""
-        )
+        yield f"notice: {issue.suspension.describe()}"
     yield ""
     yield f"{len(issue.warnings)} warnings" + (":" if issue.warnings else "")
     for warning in issue.warnings:

@@ -212,7 +212,7 @@ def test_sample_issues(name, day, encoding, items, suspension):
     else:
         dates, resume, count = suspension
         assert issue.suspension is not None
-        assert [d.isoformat() for d in issue.suspension.dates] == dates
+        assert [d.isoformat() for d in issue.suspension.covered((0, 2, 4))] == dates
         assert (issue.suspension.resume.isoformat(), issue.suspension.declared_count) == (resume, count)
 
 
@@ -397,10 +397,11 @@ def test_notice_warnings_name_the_notice():
     assert issue.warnings == ("休刊通知: declared 三期 but listed 2 dates",)
 
 
-def test_weekdays_expand_ranges():
+def test_ranges_are_kept_and_cover_the_publication_days():
     issue = parse_text("休刊通知\n本报3月11日至3月13日休刊。\n本报编辑部\n2024年3月8日", weekdays=range(7))
     assert issue.suspension is not None
-    assert issue.suspension.dates == (date(2024, 3, 11), date(2024, 3, 12), date(2024, 3, 13))
+    assert issue.suspension.ranges == ((date(2024, 3, 11), date(2024, 3, 13)),)
+    assert issue.suspension.covered(range(7)) == (date(2024, 3, 11), date(2024, 3, 12), date(2024, 3, 13))
 
 
 def test_control_characters_are_removed_with_a_warning():
@@ -547,7 +548,7 @@ def test_every_generated_issue_parses_as_generated(corpus, start):
             generated.item_count,
             (),
         ), generated.name
-        assert (issue.suspension.dates if issue.suspension else ()) == generated.suspended, generated.name
+        assert (issue.suspension.covered((0, 2, 4)) if issue.suspension else ()) == generated.suspended, generated.name
         assert 8_500 < len(generated.data) < 13_000
 
 
