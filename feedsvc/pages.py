@@ -100,6 +100,7 @@ class Pages:
         on_break_until: date | None,
         break_reason: str | None,
         authors: Sequence[tuple[str, str]] = (),
+        overdue: date | None = None,
     ) -> bytes:
         """The home page; `sections` and `authors` are (name, slug) pairs."""
         section_feeds = [
@@ -123,6 +124,7 @@ class Pages:
             ],
             opml=self._url + OPML_NAME,
             next_expected=next_expected,
+            overdue=overdue,
             on_break_until=on_break_until,
             break_reason=clean(break_reason or "") or None,
         )

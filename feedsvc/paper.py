@@ -6,19 +6,27 @@ dates a backfill touches are suspended dates without an issue, which memory answ
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 
 from feedsvc.calendar import Calendar
 from feedsvc.config import Settings
+from feedsvc.schedule import label
 from feedsvc.store import Store
+
+log = logging.getLogger("feedsvc")
 
 
 class Paper:
-    def __init__(self, settings: Settings, store: Store) -> None:
+    def __init__(self, settings: Settings, store: Store, now: datetime | None = None) -> None:
         self.settings = settings
         self.store = store
         self.dates = {r.issue_date for r in store.issues()}
+        self.public = store.public_dates()  # in the feeds once: never taken out by the calendar
         self.calendar = self._build_calendar()
+        if now is not None:
+            self._settle(now)
 
     def _build_calendar(self) -> Calendar:
         s = self.settings
@@ -29,20 +37,55 @@ class Paper:
             overdue_max_age=s.overdue_max_age_seconds,
         )
 
+    def _settle(self, now: datetime) -> None:
+        """At start, with the settings of this run: release times come from the settings now (an embargo moved
+        later holds), and what a suspension or a clock set back would hide stays public, with the reason logged."""
+        moved = {r.issue_date: at for r in self.store.issues() if r.public_at is None
+                 and (at := self.calendar.release_at(r.issue_date)) != r.release_at}
+        for day, at in sorted(moved.items()):
+            log.info("release of the %s issue set to %s by the release time setting", day,
+                     at.astimezone(self.calendar.tz).isoformat(timespec="minutes"))
+        if moved:
+            self.store.reschedule(moved)
+        # A store from before the public mark: what the feeds held by the rules of the time is public.
+        if not self.public:
+            held = self.withheld()
+            self.mark_public([r.issue_date for r in self.store.issues()
+                              if r.release_at <= now and (r.forced or r.issue_date not in held)], now)
+        self.keep_public(self.calendar.suspended_dates() & self.public, "it was public before the suspension")
+        for record in self.store.issues(limit=len(self.public) or 1):
+            if record.public_at is not None and record.public_at > now:
+                log.warning("the clock (%s) is before the %s issue went public (%s): it stays public",
+                            now.isoformat(timespec="seconds"), record.issue_date,
+                            record.public_at.isoformat(timespec="seconds"))
+
+    def keep_public(self, days: Iterable[date], why: str) -> None:
+        """Log each public issue that a suspension now covers: it stays in the feeds."""
+        for day in sorted(set(days) & self.public):
+            notice = self.calendar.suspension_for(day)
+            log.warning("%s issue stays public although %s suspends it: %s", day,
+                        label(notice) if notice else "a suspension", why)
+
     def reload_calendar(self) -> set[date]:
         """Rebuild the calendar from the store's notices; returns the dates whose suspension changed."""
         before = self.calendar.suspended_dates()
         self.calendar = self._build_calendar()
-        return set(before ^ self.calendar.suspended_dates())
+        changed = set(before ^ self.calendar.suspended_dates())
+        self.keep_public(changed & self.calendar.suspended_dates(), "it was public before the notice")
+        return changed
 
     def catch_up(self) -> None:
         """Catch up with what another process (`feedsvc ingest`, `release`) wrote to the store meanwhile."""
         if self.store.issue_count() != len(self.dates):
             self.dates = {r.issue_date for r in self.store.issues()}
             self.calendar = self._build_calendar()
+        self.public = self.store.public_dates()
 
     def is_public(self, day: date, now: datetime) -> bool:
-        """Whether the issue of `day` belongs in the feeds at `now`: released, and not held on a suspension."""
+        """Whether the issue of `day` belongs in the feeds at `now`: once public, always; else released, and not
+        held on a suspension."""
+        if day in self.public:
+            return True
         if day not in self.dates:
             return False
         record = self.store.issue(day)
@@ -50,6 +93,16 @@ class Paper:
             return False
         return record.forced or day not in self.calendar.suspended_dates()
 
+    def in_feeds(self, day: date) -> bool:
+        """Whether the feeds hold the issue of `day` (freshness follows this, not whether the issue exists)."""
+        return day in self.public
+
+    def mark_public(self, days: Iterable[date], now: datetime) -> None:
+        new = set(days) - self.public
+        if new:
+            self.store.mark_public(new, now)
+            self.public |= new
+
     def withheld(self) -> frozenset[date]:
         """Issues the feeds leave out: held on a suspension (most suspended dates have no issue to hold)."""
-        return self.calendar.suspended_dates() & self.dates
+        return (self.calendar.suspended_dates() & self.dates) - self.public

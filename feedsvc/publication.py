@@ -156,6 +156,7 @@ class Publication:
         now = self.clock()
         days = sorted(d for d in self._stale if self.paper.is_public(d, now))
         self._stale.difference_update(days)
+        self.paper.mark_public(days, now)  # the caller's pages and this publication's feeds will hold them
         return days
 
     # --- writing -------------------------------------------------------------------------------------------
@@ -206,7 +207,8 @@ class Publication:
         # A full rebuild visits every issue, unless someone else wrote the pages (`hand_over`).
         days = {r.issue_date for r in self.store.issues()} if everything and pages else stale
         self._released_through = now
-        public = [day for day in sorted(days) if self.paper.is_public(day, now)] if pages else []
+        reached = [day for day in sorted(days) if self.paper.is_public(day, now)]
+        public = reached if pages else []
         # A full rebuild reads one issue at a time (holding every entry of 10,000 issues costs ~150 MB).
         preloaded = {} if everything else {day: self.store.issue_entries(day) for day in public}
         # Every section a changed issue has or had: a withdrawn, moved or newly withheld item must leave it.
@@ -240,6 +242,7 @@ class Publication:
                 os.sync()
             for hook in self.published_hooks:
                 hook()
+        self.paper.mark_public(reached, now)  # in the feeds now: from here on, nothing takes them out
         self._stale.difference_update(stale)
         self._withdrawn.difference_update(withdrawn)
         self._vacated_sections.difference_update(vacated_sections)
@@ -284,4 +287,4 @@ class Publication:
         calendar = self.paper.calendar
         resume, reason = calendar.break_until(now) or (None, None)
         return IndexView(issues, self.store.sections(), calendar.next_expected(now), resume, reason,
-                         sorted(self.all_authors()))
+                         sorted(self.all_authors()), calendar.overdue(now, self.paper.dates.__contains__))

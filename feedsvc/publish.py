@@ -51,6 +51,7 @@ class IndexView:
     on_break_until: date | None  # set during a declared suspension: the resume date
     break_reason: str | None  # e.g. "休刊通知 of 2023-09-27"
     authors: Sequence[str] = ()
+    overdue: date | None = None  # an expected issue whose release time passed and that has not arrived
 
 
 def _gz_holds(gz_path: Path, data: bytes) -> bool:
@@ -184,7 +185,7 @@ class Publisher:
         authors = [(name, self.author_slug(name)) for name in view.authors]
         written = write_feed_file(self._public / OPML_NAME, self._opml(sections, authors), durable=self.durable)
         data = self._pages.index(view.issues, sections, view.next_expected, view.on_break_until,
-                                 view.break_reason, authors)
+                                 view.break_reason, authors, view.overdue)
         return written + self._write("index.html", data)
 
     def _opml(self, sections: Sequence[tuple[str, str]], authors: Sequence[tuple[str, str]]) -> bytes:

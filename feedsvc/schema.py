@@ -181,6 +181,11 @@ STEPS: tuple[Step, ...] = (
         "CREATE INDEX ledger_recent ON ledger(seq)",
         "CREATE INDEX ledger_by_issue ON ledger(issue_date, state)",
     )),
+    Step("public mark", (
+        # When the issue first reached the feeds (NULL: never yet). Public stays public: a later notice, a
+        # configured suspension or a clock set back never takes it out again (issue 16).
+        "ALTER TABLE issues ADD COLUMN public_at TEXT",
+    )),
 )
 
 VERSION = len(STEPS)

@@ -111,22 +111,25 @@ class Service:
             self.publication.mark_stale({day})
             self.publication.publish()
 
-    def check_missing(self) -> date | None:
-        """Warn once about the most recent expected issue that did not arrive in time (never a flood).
+    def check_missing(self) -> list[date]:
+        """Warn once about each expected issue that did not arrive in time: after a downtime, every one of them
+        (one log line each), oldest first. Returns the dates newly reported.
 
         Only issues expected since feedsvc began watching count: a first start, or a backfill of an old archive,
         is no news of a missed issue.
         """
         with self._lock:
-            calendar = self.paper.calendar
-            day = calendar.last_checkable(self.clock())
-            if day is None or self.store.issue(day) is not None or day in self.store.missing():
-                return None
+            calendar, now = self.paper.calendar, self.clock()
             first = self.store.events(limit=1)
-            if calendar.release_at(day) < (first[0].at if first else self._started):
-                return None
-            self._emit([IssueMissing(day)], record=True)
-            return day
+            reported = set(self.store.missing())
+            # A gap before the newest issue on hand or before the last report is old news, never a flood.
+            latest = next((r.issue_date for r in self.store.issues(limit=10) if r.release_at <= now), None)
+            since = max([first[0].at if first else self._started]
+                        + [calendar.release_at(d) for d in (latest, max(reported, default=None)) if d is not None])
+            days = [d for d in calendar.checkable_between(since, now)
+                    if d not in reported and d not in self.paper.dates and self.store.issue(d) is None]
+            self._emit([IssueMissing(day) for day in days], record=True)
+            return days
 
     def release_due(self) -> None:
         """Publish issues whose release time has come (run by the release jobs and a safety tick)."""
@@ -173,13 +176,13 @@ class Service:
         """Cache lifetime of a served file with this Last-Modified, by the freshness rule."""
         now = self.clock()
         changed = freshness.changed_at(last_modified, now)
-        return freshness.max_age(self.paper.calendar, now, changed, self.paper.dates.__contains__)
+        return freshness.max_age(self.paper.calendar, now, changed, self.paper.in_feeds)
 
     def status(self) -> dict[str, Any]:
         now = self.clock()
         info = status_view.status(self.store, self.paper.calendar, now)
         changed = freshness.file_changed_at(self.settings.public / "rss.xml", now)
-        info["max_age_s"] = freshness.max_age(self.paper.calendar, now, changed, self.paper.dates.__contains__)
+        info["max_age_s"] = freshness.max_age(self.paper.calendar, now, changed, self.paper.in_feeds)
         info["websub"] = websub_report.summary(self.settings.database, self.settings.websub)
         info["files"] = self.files()
         # A rejected file whose content was taken since (renamed to a dated name) is no longer rejected.

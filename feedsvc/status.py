@@ -20,7 +20,7 @@ def held(store: Store, calendar: Calendar, now: datetime) -> list[dict[str, Any]
                                       "reason": f"scheduled for release at {at}"}
     for day in sorted(calendar.suspended_dates()):
         issue = store.issue(day)
-        if issue is not None and not issue.forced:
+        if issue is not None and not issue.forced and issue.public_at is None:
             waiting[day] = {"file": issue.file, "issue_date": day.isoformat(), "reason": calendar.hold_reason(day)}
     return [waiting[d] for d in sorted(waiting)]
 

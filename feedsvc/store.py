@@ -46,6 +46,7 @@ class IssueRecord:
     release_at: datetime
     forced: bool
     item_count: int  # live items of the edition in force
+    public_at: datetime | None = None  # when it first reached the feeds; public stays public
 
 
 @dataclass(frozen=True)
@@ -67,7 +68,7 @@ _ITEM_COLUMNS = (
     "id, ordinal, kind, title, section, subheads, paragraphs, authors, page, subhead_at, published, updated"
 )
 _INSERT_ITEM = f"INSERT INTO items(issue_date, {_ITEM_COLUMNS}) VALUES ({', '.join('?' * 13)})"
-_ISSUE_COLUMNS = "issue_date, file, sha256, edition, mtime, release_at, forced, item_count"
+_ISSUE_COLUMNS = "issue_date, file, sha256, edition, mtime, release_at, forced, item_count, public_at"
 
 
 class Store:
@@ -225,8 +226,8 @@ class Store:
             f"SELECT t.issue_date, {_prefixed('t', _ITEM_COLUMNS)} FROM {source}"
             " JOIN issues i ON i.issue_date = t.issue_date"
             " WHERE t.withdrawn = 0" + where +
-            " AND i.release_ts <= ?"
-            " AND (i.forced = 1 OR t.issue_date NOT IN (SELECT value FROM json_each(?)))"
+            " AND (i.public_at IS NOT NULL OR (i.release_ts <= ?"
+            " AND (i.forced = 1 OR t.issue_date NOT IN (SELECT value FROM json_each(?)))))"
             f" ORDER BY {key}.issue_date {'ASC' if oldest_first else 'DESC'}, {key}.ordinal LIMIT ?",
             (*params, now.timestamp(), held, limit))
         return [_entry(row) for row in rows]
@@ -259,9 +260,28 @@ class Store:
     def pending(self, now: datetime) -> list[IssueRecord]:
         """Issues whose release time is after `now`, the soonest first."""
         _require_aware(now)
-        rows = self._read(f"SELECT {_ISSUE_COLUMNS} FROM issues WHERE release_ts > ?"
+        rows = self._read(f"SELECT {_ISSUE_COLUMNS} FROM issues WHERE release_ts > ? AND public_at IS NULL"
                           " ORDER BY release_ts, issue_date", (now.timestamp(),))
         return [_issue_record(row) for row in rows]
+
+    def public_dates(self) -> set[date]:
+        """Issues that have reached the feeds: they stay public whatever notice, setting or clock comes later."""
+        return {date.fromisoformat(row[0]) for row in self._read("SELECT issue_date FROM issues"
+                                                                 " WHERE public_at IS NOT NULL")}
+
+    def mark_public(self, days: Collection[date], now: datetime) -> None:
+        """Note that the issues of `days` are in the feeds as of `now` (the first time counts)."""
+        _require_aware(now)
+        with self._write() as db:
+            db.executemany("UPDATE issues SET public_at = ? WHERE issue_date = ? AND public_at IS NULL",
+                           [(now.isoformat(), d.isoformat()) for d in days])
+
+    def reschedule(self, times: dict[date, datetime]) -> None:
+        """New release instants for issues not yet public (the release time setting changed)."""
+        with self._write() as db:
+            db.executemany("UPDATE issues SET release_at = ?, release_ts = ? WHERE issue_date = ?"
+                           " AND public_at IS NULL",
+                           [(at.isoformat(), at.timestamp(), d.isoformat()) for d, at in times.items()])
 
     def sections(self) -> list[str]:
         """Distinct sections of live items, sorted."""
@@ -450,7 +470,7 @@ def _entry(row: sqlite3.Row) -> Entry:
 def _issue_record(row: sqlite3.Row) -> IssueRecord:
     return IssueRecord(date.fromisoformat(row["issue_date"]), row["file"], row["sha256"], row["edition"],
                        row["mtime"], datetime.fromisoformat(row["release_at"]), bool(row["forced"]),
-                       row["item_count"])
+                       row["item_count"], datetime.fromisoformat(row["public_at"]) if row["public_at"] else None)
 
 
 @functools.lru_cache(maxsize=8192)

@@ -69,7 +69,7 @@ def open_service(settings: Settings, clock: Clock = system_clock,
                  on_schedule_change: Callable[[], None] = lambda: None) -> Service:
     """The desk and its reactions: file → Service.ingest → store → events → log, holds, calendar, publication."""
     store = Store(settings.database)
-    paper = Paper(settings, store)
+    paper = Paper(settings, store, clock())  # release times from the settings now; public stays public
     publication = Publication(settings, store, paper, clock)
     bus = Bus()
     service = Service(settings, clock, store, paper, publication, bus, on_schedule_change)

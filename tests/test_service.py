@@ -191,7 +191,7 @@ def test_no_missing_warning_during_the_suspension(service: Service, settings: Se
     start = clock.now
     for hours in range(0, 15 * 24, 5):  # 09-28 through 10-13 08:00, before the resume issue's grace ends
         clock.now = start + timedelta(hours=hours)
-        assert service.check_missing() is None, clock.now
+        assert service.check_missing() == [], clock.now
     assert service.status()["missing"] == []
 
 
@@ -201,12 +201,12 @@ def test_an_expected_issue_that_does_not_arrive_warns_exactly_once(service: Serv
     service.ingest(drop(settings, "seed.txt", seed_bytes))
     service.ingest(drop(settings, "2023-10-13.txt", issue_text(date(2023, 10, 13), "复刊首期 城市新貌")))
     clock.now = datetime(2023, 10, 16, 7, 59, tzinfo=TZ)
-    assert service.check_missing() is None  # grace period not over
+    assert service.check_missing() == []  # grace period not over
     clock.now = datetime(2023, 10, 16, 8, 0, tzinfo=TZ)
     with caplog.at_level("WARNING"):
-        assert service.check_missing() == date(2023, 10, 16)
+        assert service.check_missing() == [date(2023, 10, 16)]
         clock.advance(hours=3)
-        assert service.check_missing() is None
+        assert service.check_missing() == []
     assert [r for r in caplog.records if "IssueMissing" in r.getMessage()] != []
     assert len([r for r in caplog.records if "IssueMissing" in r.getMessage()]) == 1
     assert service.status()["missing"] == ["2023-10-16"]
@@ -240,9 +240,9 @@ def test_rebuild_is_byte_identical(service: Service, settings: Settings, seed_by
 
 def test_no_missing_issue_before_the_service_began_watching(service: Service, clock: ManualClock) -> None:
     """A first start on 2023-09-28 is no news that the 09-27 issue went missing; the next expected one is."""
-    assert service.check_missing() is None
+    assert service.check_missing() == []
     clock.now = datetime(2023, 9, 29, 8, 0, tzinfo=TZ)
-    assert service.check_missing() == date(2023, 9, 29)
+    assert service.check_missing() == [date(2023, 9, 29)]
 
 
 def test_cache_hints_reach_the_resume_release_when_the_cap_allows(tmp_path: Path, clock: ManualClock,
@@ -273,9 +273,9 @@ def test_a_year_crossing_notice_through_the_service(service: Service, settings: 
     assert service.status()["held"][0]["issue_date"] == "2025-01-01"
     assert "新年特刊" not in titles(settings)
     clock.now = datetime(2025, 1, 3, 7, 59, tzinfo=TZ)
-    assert service.check_missing() is None  # 12-30 and 1-1 were suspended: nothing is missing yet
+    assert service.check_missing() == []  # 12-30 and 1-1 were suspended: nothing is missing yet
     clock.now = datetime(2025, 1, 3, 8, 0, tzinfo=TZ)
-    assert service.check_missing() == date(2025, 1, 3)  # the resume issue itself is expected
+    assert service.check_missing() == [date(2025, 1, 3)]  # the resume issue itself is expected
 
 
 def test_a_range_notice_through_the_service(service: Service, settings: Settings, clock: ManualClock) -> None:
@@ -288,7 +288,7 @@ def test_a_range_notice_through_the_service(service: Service, settings: Settings
     assert info["next_expected"] == "2024-01-29"
     for day in (22, 24, 26):
         clock.now = datetime(2024, 1, day, 9, tzinfo=TZ)
-        assert service.check_missing() is None
+        assert service.check_missing() == []
     rss = (settings.public / "rss.xml").read_text()
     assert "年货市场 供应充足" in rss and "休刊通知" in rss
 
