@@ -428,3 +428,45 @@ def test_short_lines_of_one_width_are_not_taken_for_wrapped(read, gap):
         rows += [title, f"本报讯 {title}的消息今天发布，各方反响热烈", f"有关部门表示，将继续推进工作。(记者 {name})"]
     issue = read(gap.join(rows) + "\n")
     assert [(i.title, i.authors) for i in issue.items] == [(t, (n,)) for t, n in stories]
+
+
+# --- 8. notice wordings on a page: what each decides -------------------------------------------------------------
+
+NOTICE_PAGE = ("2026年2月11日　星期三　第1版　要闻\n春运客流 平稳有序\n"
+               "　　本报讯　春运第十天，全市客流平稳。（记者 方圆）\n{title}\n{body}\n本报编辑部\n")
+
+
+@pytest.mark.parametrize(
+    ("title", "body", "ranges", "dates", "restored", "resume"),
+    [
+        pytest.param("休刊通知", "　　本报将于2026年2月16日至22日休刊，2月25日起恢复正常出版。",
+                     [("2026-02-16", "2026-02-22")], [], [], "2026-02-25", id="explicit year, month-less range end"),
+        pytest.param("关于春节期间休刊安排的更正",
+                     "　　本报2月9日刊登的春节休刊通知有误，现更正如下：本报2月16日至22日休刊，2月25日起恢复正常出版。"
+                     "原定2月20日休刊改为正常出版。",
+                     [("2026-02-16", "2026-02-22")], [], ["2026-02-20"], "2026-02-25", id="revised notice"),
+        pytest.param("更正", "　　原定2月20日休刊改为正常出版，特此更正。", [], [], ["2026-02-20"], None,
+                     id="a correction giving one date back"),
+        pytest.param("休刊启事", "　　本报2月16日（星期一）、2月18日（星期三）休刊两期，2月20日起恢复出版。", [],
+                     ["2026-02-16", "2026-02-18"], [], "2026-02-20", id="a list with weekdays"),
+    ],
+)
+def test_notice_wordings_on_a_page(read, title, body, ranges, dates, restored, resume):
+    issue = read(NOTICE_PAGE.format(title=title, body=body), "2026-02-11.txt")
+    assert [i.kind for i in issue.items] == [A, N]
+    assert issue.items[1].authors == ()
+    s = issue.suspension
+    assert s is not None
+    assert [(a.isoformat(), b.isoformat()) for a, b in s.ranges] == ranges
+    assert [d.isoformat() for d in s.dates] == dates
+    assert [d.isoformat() for d in s.restored] == restored
+    assert (s.resume.isoformat() if s.resume else None) == resume
+    assert s.issue_date is None or s.issue_date == date(2026, 2, 11)
+
+
+@pytest.mark.parametrize("body", ["　　本报逢法定节假日休刊，敬请读者谅解。",
+                                  "　　本报2月9日刊登的征订启事中电话有误，特此更正。"])
+def test_notices_naming_no_decision_declare_nothing(read, body):
+    issue = read(NOTICE_PAGE.format(title="启事", body=body), "2026-02-11.txt")
+    assert [i.kind for i in issue.items] == [A, N]
+    assert issue.suspension is None
