@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -104,3 +105,18 @@ def test_releases_between_are_expected_and_in_order(cal, now, hours):
     assert all(cal.is_expected(t.astimezone(cal.tz).date()) for t in found)
     if found:
         assert found[0] == cal.next_release(now - timedelta(microseconds=1))
+
+
+@settings(max_examples=150, deadline=None)
+@given(cal=calendars(), later=notices())
+def test_a_later_notice_never_holds_its_own_issue_nor_rewrites_the_past(cal, later):
+    """What was expected (and so may be public) before a notice's issue stays as it was: a later notice is history
+    there. The issue printing it is never held by it."""
+    issue = later.issue_date
+    if any(n.issue_date is not None and n.issue_date >= issue for n in cal.notices):
+        later = replace(later, issue_date=max(n.issue_date for n in cal.notices if n.issue_date) + timedelta(days=1))
+        issue = later.issue_date
+    after = replace(cal, notices=(*cal.notices, later))
+    assert after.hold_reason(issue) is None or cal.hold_reason(issue) is not None
+    past = [issue - timedelta(days=n) for n in range(1, 60)]
+    assert [after.hold_reason(d) is None for d in past] == [cal.hold_reason(d) is None for d in past]
