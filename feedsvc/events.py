@@ -111,6 +111,8 @@ class SuspensionDeclared(Event):
     notice_date: date
     dates: tuple[date, ...]
     resume: date | None
+    ranges: tuple[tuple[date, date], ...] = ()  # as printed: the calendar expands them over the weekdays
+    restored: tuple[date, ...] = ()  # given back to normal publication
 
 
 @dataclass(frozen=True)

@@ -420,7 +420,7 @@ def _replace_suspension(db: sqlite3.Connection, issue: Issue) -> list[Event]:
     notice_date = new.notice_date or issue.issue_date
     db.execute("INSERT OR REPLACE INTO suspensions(issue_date, notice_date, body) VALUES (?, ?, ?)",
                (day, notice_date.isoformat(), body))
-    return [SuspensionDeclared(notice_date, new.dates, new.resume)]
+    return [SuspensionDeclared(notice_date, new.dates, new.resume, new.ranges, new.restored)]
 
 
 def _count_sections(db: sqlite3.Connection, delta: Counter[str | None]) -> None:
