@@ -40,20 +40,22 @@ class Paper:
     def _settle(self, now: datetime) -> None:
         """At start, with the settings of this run: release times come from the settings now (an embargo moved
         later holds), and what a suspension or a clock set back would hide stays public, with the reason logged."""
-        moved = {r.issue_date: at for r in self.store.issues() if r.public_at is None
+        records = self.store.issues()
+        moved = {r.issue_date: at for r in records if r.public_at is None
                  and (at := self.calendar.release_at(r.issue_date)) != r.release_at}
         for day, at in sorted(moved.items()):
             log.info("release of the %s issue set to %s by the release time setting", day,
                      at.astimezone(self.calendar.tz).isoformat(timespec="minutes"))
         if moved:
             self.store.reschedule(moved)
+            records = self.store.issues()
         # A store from before the public mark: what the feeds held by the rules of the time is public.
         if not self.public:
             held = self.withheld()
-            self.mark_public([r.issue_date for r in self.store.issues()
+            self.mark_public([r.issue_date for r in records
                               if r.release_at <= now and (r.forced or r.issue_date not in held)], now)
         self.keep_public(self.calendar.suspended_dates() & self.public, "it was public before the suspension")
-        for record in self.store.issues(limit=len(self.public) or 1):
+        for record in records:
             if record.public_at is not None and record.public_at > now:
                 log.warning("the clock (%s) is before the %s issue went public (%s): it stays public",
                             now.isoformat(timespec="seconds"), record.issue_date,
