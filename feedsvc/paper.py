@@ -80,8 +80,8 @@ class Paper:
         """Catch up with what another process (`feedsvc ingest`, `release`) wrote to the store meanwhile."""
         if self.store.issue_count() != len(self.dates):
             self.dates = {r.issue_date for r in self.store.issues()}
+            self.public = self.store.public_dates()
             self.calendar = self._build_calendar()
-        self.public = self.store.public_dates()
 
     def is_public(self, day: date, now: datetime) -> bool:
         """Whether the issue of `day` belongs in the feeds at `now`: once public, always; else released, and not

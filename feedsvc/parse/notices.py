@@ -7,8 +7,9 @@ resume date it moves (`原定于10月13日恢复出版调整为10月9日恢复�
 (`本报2月9日刊登的休刊通知`) declares nothing. How notices combine is the calendar's business
 (feedsvc/schedule.py).
 
-Years by sense: a year-less date takes the year that puts it nearest the notice's date, and a printed weekday
-that fits only one candidate year decides (a notice of 2023-10-13 looking back at `9月29日(星期五)` means 2023).
+Years by sense: a year-less date takes the year that puts it nearest the notice's date (a notice of 2023-10-13
+looking back at `9月29日(星期五)` means 2023); a printed weekday that the nearest year does not fit moves the date
+to a year it fits within half a year of the notice, else it stays a warning (a misprint).
 Printed weekdays and counts are cross-checked; a mismatch is a warning, never an error.
 """
 
@@ -44,7 +45,7 @@ _STRONG_RESUME = re.compile(r"恢复|复刊|与读者见面")
 _PLANNED = re.compile(r"原定|原计划|原拟")
 _CANCEL = re.compile(r"取消(?!休刊)")
 _CHANGED = re.compile(r"调整为|改为|变更为|推迟至|推迟到|提前至|提前到")
-_GIVEN_BACK = re.compile(r"^(?:调整为|改为|变更为)\s*(?:正常|照常)出[版报]|^取消")
+_GIVEN_BACK = re.compile(r"^(?:调整为|改为|变更为)\s*(?:正常|照常)出[版报]")
 _COUNT = re.compile(
     r"(?<![第0-9０-９一二三四五六七八九十两])(?P<n>[0-9０-９]{1,3}|[一二三四五六七八九十两]{1,3})\s*期(?!间)"
 )
