@@ -45,6 +45,8 @@ class Settings:
     max_file_bytes: int = 5_000_000
     max_image_bytes: int = 10_000_000
     feed_items: int = 50
+    request_timeout_seconds: float = 10.0  # a request head must arrive within this; idle keep-alive ends after it
+    max_connections: int = 1000  # lowered at start to fit the descriptor limit (connections.connection_cap)
     max_age_cap_days: float = 7.0
     overdue_max_age_seconds: int = 300
     suspensions: tuple[Suspension, ...] = ()
@@ -126,6 +128,8 @@ _SIMPLE = {
     "service.max_file_bytes": ("max_file_bytes", int),
     "service.max_image_bytes": ("max_image_bytes", int),
     "service.feed_items": ("feed_items", int),
+    "service.request_timeout_seconds": ("request_timeout_seconds", float),
+    "service.max_connections": ("max_connections", int),
     "cache.max_age_cap_days": ("max_age_cap_days", float),
     "cache.overdue_max_age_seconds": ("overdue_max_age_seconds", int),
 }
@@ -163,6 +167,8 @@ _RANGES: dict[str, tuple[Callable[[Any], bool], str]] = {
     "max_image_bytes": (lambda v: 1 <= v <= 1 << 30, "must be 1 to 1073741824 bytes"),
     "max_days_ahead": (lambda v: 0 <= v <= 3660, "must be 0 to 3660 days"),
     "feed_items": (lambda v: 1 <= v <= 10_000, "must be 1 to 10000"),
+    "request_timeout_seconds": (lambda v: 0.1 <= v <= 3600, "must be 0.1 to 3600 seconds"),
+    "max_connections": (lambda v: 1 <= v <= 1_000_000, "must be 1 to 1000000"),
     "max_age_cap_days": (lambda v: 0 < v <= 365, "must be more than 0 and at most 365 days"),
     "overdue_max_age_seconds": (lambda v: 0 <= v <= 7 * 24 * 3600, "must be 0 to 604800 seconds"),
 }

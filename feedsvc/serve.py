@@ -1,9 +1,10 @@
 """HTTP: serve the published folder (feeds, pages) plus /status.json and /healthz, with aiohttp.
 
-`web.FileResponse` does ETag, Last-Modified, 304, HEAD, Range and pre-compressed `.gz` siblings
-(https://docs.aiohttp.org/en/stable/web_reference.html#fileresponse, docs/libraries.md); this module decides which
-file a request may see and adds the caching headers. `ServerThread` runs the app on its own loop so the caller's main
-thread keeps signals.
+`web.FileResponse` (as corrected in fileresponse.py) does ETag, Last-Modified, 304, HEAD, Range and
+pre-compressed `.gz` siblings (https://docs.aiohttp.org/en/stable/web_reference.html#fileresponse,
+docs/libraries.md); this module decides which file a request may see and adds the caching headers;
+connections.py bounds slow and numerous clients. `ServerThread` runs the app on its own loop so the caller's
+main thread keeps signals.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import email.utils
 import functools
 import json
 import logging
+import math
 import os
 import re
 import threading
@@ -26,6 +28,8 @@ from urllib.parse import unquote
 from aiohttp import hdrs, web
 from aiohttp.http_exceptions import HttpProcessingError
 
+from feedsvc.connections import AcceptErrorReporter, GuardedSite, connection_cap
+from feedsvc.fileresponse import ServedFile
 from feedsvc.history import SUFFIXES, closed_month_max_age
 
 log = logging.getLogger(__name__)
@@ -146,7 +150,7 @@ def make_app(public: Path, *, max_age: MaxAge, status: Status, links: Links | No
         link = links(path[len(root) + 1:].replace(os.sep, "/")) if links else None
         if link:
             headers[hdrs.LINK] = link
-        return web.FileResponse(path, headers=headers)
+        return ServedFile(path, headers=headers)
 
     async def serve_status(request: web.Request) -> web.Response:
         # status() reads the store, which an ingestion may hold for a moment: keep the event loop free meanwhile.
@@ -164,11 +168,15 @@ def make_app(public: Path, *, max_age: MaxAge, status: Status, links: Links | No
                             headers={hdrs.CACHE_CONTROL: "no-cache"})
 
     async def add_cache_headers(request: web.Request, response: web.StreamResponse) -> None:
+        # Every answer: browsers must not guess a type other than the one declared (a feed sniffed as HTML).
+        response.headers[hdrs.X_CONTENT_TYPE_OPTIONS] = "nosniff"
         # FileResponse only learns its final status (404, 304, ...) inside prepare(), so the caching
         # headers go on here, and only on answers worth caching: a 404 before the first publish must not stick.
         if not isinstance(response, web.FileResponse) or response.status not in _CACHED_STATUSES:
             return
-        now = int(time.time())
+        # Rounded up, as FileResponse rounds Last-Modified up (so If-Modified-Since at that value is a 304):
+        # a file written in this very second is then not "modified after" its response's Date.
+        now = math.ceil(time.time())
         served = request.path.lstrip("/")
         closed = closed_month_max_age(served, datetime.fromtimestamp(now, UTC))
         seconds = closed if closed is not None else max(0, int(max_age(response.last_modified)))
@@ -176,6 +184,10 @@ def make_app(public: Path, *, max_age: MaxAge, status: Status, links: Links | No
         headers[hdrs.DATE] = _http_date(now)  # set here so Expires agrees with it to the second
         headers[hdrs.EXPIRES] = _http_date(now + seconds)
         headers[hdrs.CACHE_CONTROL] = f"public, max-age={seconds}"
+        # The publisher moves a file rewritten within a second to the next second (atomic.py), so after quick
+        # changes the mtime is ahead of the clock; RFC 9110 §8.8.2.1: Last-Modified is then the Date.
+        if hdrs.LAST_MODIFIED in headers and (modified := response.last_modified) and modified.timestamp() > now:
+            headers[hdrs.LAST_MODIFIED] = headers[hdrs.DATE]
 
     app = web.Application()
     app.router.add_get("/healthz", serve_health)
@@ -190,8 +202,11 @@ def make_app(public: Path, *, max_age: MaxAge, status: Status, links: Links | No
 class ServerThread:
     """Runs an app on its own asyncio loop in a daemon thread, so the caller's main thread stays free (signals)."""
 
-    def __init__(self, app: web.Application, host: str, port: int) -> None:
+    def __init__(self, app: web.Application, host: str, port: int, *, request_timeout: float = 10.0,
+                 max_connections: int = 1000) -> None:
         self._app = app
+        self._request_timeout = request_timeout  # for a request head, and for an idle keep-alive connection
+        self._max_connections = max_connections  # lowered below the descriptor limit (connection_cap)
         self._host = host
         self._requested_port = port  # 0 = any free port
         self._port = 0
@@ -231,10 +246,12 @@ class ServerThread:
             log.warning("HTTP server thread did not stop within %.1f s", timeout + 5.0)
 
     async def _serve(self) -> None:
-        runner = web.AppRunner(self._app, access_log=None, logger=_http_log, handle_signals=False)
+        asyncio.get_running_loop().set_exception_handler(AcceptErrorReporter())
+        runner = web.AppRunner(self._app, access_log=None, logger=_http_log, handle_signals=False,
+                               keepalive_timeout=self._request_timeout)
         try:
             await runner.setup()
-            site = web.TCPSite(runner, self._host, self._requested_port)
+            site = GuardedSite(runner, self._host, self._requested_port, connection_cap(self._max_connections))
             await site.start()
         except BaseException as exc:
             self._error = exc

@@ -162,7 +162,8 @@ class Daemon:
         app = make_app(settings.public, max_age=self.service.max_age, status=self.service.status,
                        health=self.service.health,
                        **websub.app_hooks(self.hub))
-        self.server = ServerThread(app, settings.host, settings.port)
+        self.server = ServerThread(app, settings.host, settings.port, request_timeout=settings.request_timeout_seconds,
+                                   max_connections=settings.max_connections)
         self._stopping = threading.Event()
         self._catching_up = True  # the files found at start are taken in mtime order, not as live acts
 

@@ -1,0 +1,88 @@
+"""aiohttp's `web.FileResponse`, corrected in the two places where it departs from RFC 9110 (aiohttp 3.14).
+
+- Accept-Encoding: FileResponse picks the `.gz` sibling whenever "gzip" appears anywhere in the header, so
+  `gzip;q=0` ("never gzip") still got gzip. Here a coding is sent only when its q-value (or that of `*`) is above
+  zero (https://www.rfc-editor.org/rfc/rfc9110#section-12.5.3).
+- If-Range: FileResponse understands only the date form; an entity-tag If-Range was ignored, so a Range request
+  whose If-Range no longer matched still got 206 and a resuming client spliced new bytes onto its old copy. Here
+  a non-matching If-Range (a weak or different ETag, or a date older than the file) gets the full 200 (https://www.rfc-editor.org/rfc/rfc9110#section-13.1.5).
+
+Everything else (ETag, Last-Modified, 304, 412, HEAD, Range, sendfile) is FileResponse's own.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import pathlib
+from email.utils import parsedate_to_datetime
+
+from aiohttp import hdrs, web
+from aiohttp.abc import AbstractStreamWriter
+from aiohttp.web_request import BaseRequest
+
+
+def accepted_codings(header: str) -> dict[str, float]:
+    """The q-value of each content coding named in an Accept-Encoding value (lower-case names)."""
+    weights: dict[str, float] = {}
+    for part in header.split(","):
+        name, *params = (piece.strip() for piece in part.split(";"))
+        if not name:
+            continue
+        q = 1.0
+        for param in params:
+            key, _, value = param.partition("=")
+            if key.strip().lower() == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = 0.0  # a malformed weight grants nothing
+        weights[name.lower()] = q
+    return weights
+
+
+def gzip_acceptable(header: str) -> bool:
+    """Whether a response may be gzip-coded for this Accept-Encoding value."""
+    weights = accepted_codings(header)
+    q = weights.get("gzip", weights.get("x-gzip", weights.get("*", 0.0)))
+    return q > 0
+
+
+def if_range_holds(header: str, etag: str, last_modified: float) -> bool:
+    """Whether an If-Range value still names the current representation: the same strong ETag, or a date not
+    before the file's modification (FileResponse's own rule for dates, kept: the Last-Modified we send is
+    rounded, and never later than Date, so an exact match would refuse good copies)."""
+    value = header.strip()
+    if value.startswith("W/"):
+        return False  # a weak validator never satisfies If-Range
+    if value.startswith('"'):
+        return value == f'"{etag}"'
+    try:
+        return last_modified <= parsedate_to_datetime(value).timestamp()
+    except (TypeError, ValueError, IndexError):
+        return False
+
+
+class ServedFile(web.FileResponse):
+    """FileResponse with RFC 9110's Accept-Encoding weights and entity-tag If-Range (see the module doc)."""
+
+    def _get_file_path_stat_encoding(
+        self, accept_encoding: str
+    ) -> tuple[pathlib.Path | None, os.stat_result, str | None]:
+        if gzip_acceptable(accept_encoding):
+            return super()._get_file_path_stat_encoding("gzip")
+        return super()._get_file_path_stat_encoding("")
+
+    async def _prepare_open_file(
+        self, request: BaseRequest, fobj: io.BufferedReader, st: os.stat_result, file_encoding: str | None
+    ) -> AbstractStreamWriter | None:
+        condition = request.headers.get(hdrs.IF_RANGE)
+        if condition is not None and hdrs.RANGE in request.headers:
+            etag = f"{st.st_mtime_ns:x}-{st.st_size:x}"  # as FileResponse makes it
+            if not if_range_holds(condition, etag, st.st_mtime):
+                # The range is of a representation the client no longer has: send all of this one.
+                headers = request.headers.copy()
+                del headers[hdrs.RANGE]
+                del headers[hdrs.IF_RANGE]
+                request = request.clone(headers=headers)
+        return await super()._prepare_open_file(request, fobj, st, file_encoding)
