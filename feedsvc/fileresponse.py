@@ -7,7 +7,9 @@
   whose If-Range no longer matched still got 206 and a resuming client spliced new bytes onto its old copy. Here
   a non-matching If-Range (a weak or different ETag, or a date older than the file) gets the full 200 (https://www.rfc-editor.org/rfc/rfc9110#section-13.1.5).
 
-Everything else (ETag, Last-Modified, 304, 412, HEAD, Range, sendfile) is FileResponse's own.
+Everything else (ETag, Last-Modified, 304, 412, HEAD, Range, sendfile) is FileResponse's own, with one change
+of speed: the stat (and open) FileResponse hands to the default thread pool runs inline. The files are small and
+in the page cache, where a stat takes microseconds; the pool's round trip cost ~150 µs a request, most of a 304.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from email.utils import parsedate_to_datetime
 
 from aiohttp import hdrs, web
 from aiohttp.abc import AbstractStreamWriter
+from aiohttp.web_fileresponse import _FileResponseResult
 from aiohttp.web_request import BaseRequest
 
 
@@ -65,6 +68,28 @@ def if_range_holds(header: str, etag: str, last_modified: float) -> bool:
 
 class ServedFile(web.FileResponse):
     """FileResponse with RFC 9110's Accept-Encoding weights and entity-tag If-Range (see the module doc)."""
+
+    async def prepare(self, request: BaseRequest) -> AbstractStreamWriter | None:
+        # FileResponse.prepare (aiohttp 3.14), with _make_response called inline rather than in the thread pool.
+        accept_encoding = request.headers.get(hdrs.ACCEPT_ENCODING, "").lower()
+        try:
+            result, fobj, st, file_encoding = self._make_response(request, accept_encoding)
+        except PermissionError:
+            self.set_status(403)
+            return await web.StreamResponse.prepare(self, request)
+        except OSError:  # missing, or a symlink loop
+            self.set_status(404)
+            return await web.StreamResponse.prepare(self, request)
+        if result is _FileResponseResult.NOT_ACCEPTABLE:  # not a regular file
+            self.set_status(403)
+            return await web.StreamResponse.prepare(self, request)
+        if result is _FileResponseResult.PRE_CONDITION_FAILED:
+            return await self._precondition_failed(request)
+        if result is _FileResponseResult.NOT_MODIFIED:
+            return await self._not_modified(request, f"{st.st_mtime_ns:x}-{st.st_size:x}", st.st_mtime)
+        assert fobj is not None
+        with fobj:
+            return await self._prepare_open_file(request, fobj, st, file_encoding)
 
     def _get_file_path_stat_encoding(
         self, accept_encoding: str

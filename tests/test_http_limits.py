@@ -31,9 +31,13 @@ def _public(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return public
 
 
+@pytest.fixture(name="knobs", scope="module")
+def _knobs() -> Knobs:
+    return Knobs()
+
+
 @pytest.fixture(name="port", scope="module")
-def _port(public: Path) -> Iterator[int]:
-    knobs = Knobs()
+def _port(public: Path, knobs: Knobs) -> Iterator[int]:
     server = ServerThread(make_app(public, max_age=knobs.get_max_age, status=knobs.get_status), "127.0.0.1", 0,
                           request_timeout=TIMEOUT)
     server.start()
@@ -80,6 +84,14 @@ class TestTimeouts:
             sock.settimeout(5)
             assert sock.recv(65536).startswith(b"HTTP/1.1 200")
             assert closed_within(sock, TIMEOUT * 6)
+
+
+def test_max_age_is_asked_once_per_file_version_and_second(port: int, knobs: Knobs) -> None:
+    """Cache-Control in constant time: 20 quick requests ask the calendar once per second they span."""
+    before = knobs.max_age_calls
+    answers = [get(port, "/atom.xml")[1] for _ in range(20)]
+    assert 1 <= knobs.max_age_calls - before <= len({headers["Date"] for headers in answers}) < 20
+    assert {headers["Cache-Control"] for headers in answers} == {f"public, max-age={knobs.max_age}"}
 
 
 class TestHeaders:

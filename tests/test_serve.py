@@ -96,7 +96,9 @@ def _public(tmp_path: Path) -> Path:
 
 
 def start(public: Path, knobs: Knobs, port: int = 0) -> ServerThread:
-    server = ServerThread(make_app(public, max_age=knobs.get_max_age, status=knobs.get_status), "127.0.0.1", port)
+    # max_age asked on every request, so a test sees each answer it sets at once.
+    server = ServerThread(make_app(public, max_age=knobs.get_max_age, status=knobs.get_status,
+                                   max_age_per_second=False), "127.0.0.1", port)
     server.start()
     return server
 
