@@ -225,8 +225,8 @@ class Publication:
         try:
             for day in public:
                 images = self._images([day], now)
-                for entry in preloaded.get(day) or self.store.issue_entries(day):
-                    self.publisher.publish_item(entry, images.get(entry.item.id))
+                self.publisher.publish_items([(entry, images.get(entry.item.id))
+                                              for entry in preloaded.get(day) or self.store.issue_entries(day)])
             self._publish_feeds(now, sections, authors)
             publish_archives(self.store, self.publisher, now, self.paper.withheld(),
                              lambda some: self._images(some, now), days, sections, authors, everything=everything)

@@ -166,13 +166,25 @@ class Publisher:
     def _enclosure(self, image: Image) -> feeds.Enclosure:
         return feeds.Enclosure(self._site.url + image.path, image.length, image.mime)
 
-    def publish_item(self, entry: Entry, image: Image | None = None) -> list[Path]:
+    def publish_item(self, entry: Entry, image: Image | None = None, *, sync_dir: bool = True) -> list[Path]:
         """The item's own page, which the feeds link to; a photo item shows its `image`."""
         section = text_of(entry.item).section
         image_url = self._site.url + image.path if image else None
         authors = [(name, self.author_slug(name)) for name in entry.item.authors]
         data = self._pages.item(entry, self.section_slug(section) if section else None, image_url, authors)
-        return self._write(urls.item_path(entry.item.id), data)
+        return self._write(urls.item_path(entry.item.id), data, sync_dir=sync_dir)
+
+    def publish_items(self, entries: Sequence[tuple[Entry, Image | None]]) -> list[Path]:
+        """Several item pages, their folder synced once (not once per page) before this returns: an issue's
+        pages are on the drop's critical path, before the feeds that link them."""
+        written: list[Path] = []
+        try:
+            for entry, image in entries:
+                written += self.publish_item(entry, image, sync_dir=False)
+        finally:
+            if written and self.durable:
+                fsync_dir(written[0].parent)
+        return written
 
     def publish_issue(self, issue_date: date, entries: Sequence[Entry],
                       images: Mapping[str, Image] | None = None) -> list[Path]:
@@ -203,6 +215,6 @@ class Publisher:
         path = self._public / urls.item_path(item_id)
         return [path] if remove(path) else []
 
-    def _write(self, relative: str, data: bytes) -> list[Path]:
+    def _write(self, relative: str, data: bytes, *, sync_dir: bool = True) -> list[Path]:
         path = self._public / relative
-        return [path] if write_atomic(path, data, sync_dir=self.durable, durable=self.durable) else []
+        return [path] if write_atomic(path, data, sync_dir=sync_dir and self.durable, durable=self.durable) else []
