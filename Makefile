@@ -29,10 +29,10 @@ bench: $(STAMP)
 # Debian (needs root; measurements without them are reported as skipped), py-spy for `--profile`.
 bench-deps: $(STAMP)
 	$(BIN)/python -m pip install --quiet py-spy
-	@if command -v wrk >/dev/null && command -v hugo >/dev/null; then :; \
+	@if command -v wrk >/dev/null && command -v hugo >/dev/null && command -v nginx >/dev/null; then :; \
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk hugo >/dev/null; \
-	else echo "as root: apt-get install wrk hugo" >&2; exit 1; fi
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk hugo nginx >/dev/null; \
+	else echo "as root: apt-get install wrk hugo nginx" >&2; exit 1; fi
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .hypothesis .ruff_cache

@@ -4,7 +4,7 @@ Three runs on /rss.xml: a conditional GET answered 304 (If-None-Match with the c
 script), the full feed without compression (the gated figure), and the full feed with Accept-Encoding: gzip
 (the pre-compressed sibling, what most feed readers get; informational). requests/s and p99 from `--latency`.
 Then nginx (gzip_static, etag) serves the same public/ and gets the same three runs; each row gives both figures
-and their ratio. Without nginx (and no root to apt-get it) the comparison is skipped with a note.
+and their ratio. Without nginx (`make bench-deps` installs it) the comparison is skipped with a note.
 """
 
 from __future__ import annotations
@@ -104,7 +104,7 @@ def measure(ctx: Context, binary: str, port: int, seconds: int) -> tuple[int, li
 @contextlib.contextmanager
 def nginx(ctx: Context, public: Path) -> Iterator[int | str]:
     """nginx serving `public` on a free loopback port (its port), or why not."""
-    binary, why = ensure_tool("nginx", "nginx")
+    binary, why = find_tool("nginx")
     if binary is None:
         yield why
         return
