@@ -14,7 +14,6 @@ import email.utils
 import functools
 import json
 import logging
-import math
 import os
 import re
 import threading
@@ -190,24 +189,13 @@ def make_app(public: Path, *, max_age: MaxAge, status: Status, links: Links | No
         # headers go on here, and only on answers worth caching: a 404 before the first publish must not stick.
         if not isinstance(response, web.FileResponse) or response.status not in _CACHED_STATUSES:
             return
-        # Rounded up, as FileResponse rounds Last-Modified up (so If-Modified-Since at that value is a 304):
-        # a file written in this very second is then not "modified after" its response's Date.
-        now = math.ceil(time.time())
-        modified = response.last_modified if hdrs.LAST_MODIFIED in response.headers else None
-        # The publisher dates a file rewritten within the second of its previous version one second later
-        # (atomic.py: readers drop a 200 whose Last-Modified is not newer). That second is allowed to the Date
-        # too, so the version keeps its later Last-Modified; an mtime further ahead (many quick changes) is
-        # replaced by the Date, as RFC 9110 §8.8.2.1 requires.
-        if modified is not None and 0 < modified.timestamp() - now <= 1:
-            now += 1
+        now = int(time.time())
         served = request.path.lstrip("/")
         seconds = cached_max_age(served, response.last_modified, now)
         headers = response.headers
         headers[hdrs.DATE] = _http_date(now)  # set here so Expires agrees with it to the second
         headers[hdrs.EXPIRES] = _http_date(now + seconds)
         headers[hdrs.CACHE_CONTROL] = f"public, max-age={seconds}"
-        if modified is not None and modified.timestamp() > now:
-            headers[hdrs.LAST_MODIFIED] = headers[hdrs.DATE]
 
     app = web.Application()
     app.router.add_get("/healthz", serve_health)
