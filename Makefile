@@ -12,8 +12,15 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-run: $(STAMP)
+# Everything `make run` reads and writes lives under var/ (git-ignored): the inbox, seeded on first use with a
+# copy of the sample issue, and the data folder. Dropping files into var/inbox/ leaves the checkout clean.
+run: $(STAMP) var/inbox
 	$(BIN)/feedsvc run --config config/feedsvc.toml
+
+var/inbox:
+	mkdir -p var/inbox.tmp
+	cp seeds/*.txt var/inbox.tmp/
+	mv var/inbox.tmp var/inbox
 
 lint: $(STAMP)
 	$(BIN)/ruff check feedsvc tests bench

@@ -122,7 +122,7 @@ def ingest(files: tuple[Path, ...], config_file: Path | None, data: Path | None)
 
     Example:
 
-        feedsvc ingest --data var archive/*.txt
+        feedsvc ingest --data var/data archive/*.txt
     """
     from feedsvc.wiring import ingest_files
 
@@ -147,7 +147,7 @@ def build(config_file: Path | None, data: Path | None) -> None:
 
     Example:
 
-        feedsvc build --data var
+        feedsvc build --data var/data
     """
     from feedsvc.wiring import service_for
 
@@ -168,8 +168,8 @@ def status(config_file: Path | None, data: Path | None, as_json: bool, file_name
 
     Example:
 
-        feedsvc status --json --data var
-        feedsvc status --file 2023-09-27.txt --data var
+        feedsvc status --json --data var/data
+        feedsvc status --file 2023-09-27.txt --data var/data
     """
     from feedsvc.status import render_text
     from feedsvc.wiring import service_for
@@ -192,7 +192,7 @@ def release(day: str, config_file: Path | None, data: Path | None) -> None:
 
     Example:
 
-        feedsvc release 2023-10-04 --data var
+        feedsvc release 2023-10-04 --data var/data
     """
     from feedsvc.wiring import service_for
 

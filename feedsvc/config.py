@@ -34,8 +34,8 @@ class Settings:
     # The sane window for an issue date (sanity.py): a typo like 9999-12-31 is rejected, never scheduled.
     earliest_issue_date: date = date(1900, 1, 1)
     max_days_ahead: int = 366
-    inbox: Path = Path("seeds")
-    data: Path = Path("var")
+    inbox: Path = Path("var/inbox")
+    data: Path = Path("var/data")
     host: str = "127.0.0.1"
     port: int = 8080
     base_url: str = ""
