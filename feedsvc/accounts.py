@@ -33,8 +33,9 @@ from feedsvc.paper import Paper
 from feedsvc.parse import parse_issue
 from feedsvc.publication import Publication
 from feedsvc.releases import Releases
+from feedsvc.rows import IssueRecord
 from feedsvc.sanity import date_refusal
-from feedsvc.store import IssueRecord, Store
+from feedsvc.store import Store
 
 log = logging.getLogger("feedsvc")
 

@@ -30,8 +30,9 @@ from feedsvc.events import (
     SuspensionWithdrawn,
 )
 from feedsvc.model import Issue, Item, ItemKind, Suspension, item_id
+from feedsvc.rows import IssueRecord, Rejection
 from feedsvc.schema import STEPS
-from feedsvc.store import IssueRecord, Rejection, Store
+from feedsvc.store import Store
 
 TZ = ZoneInfo("Asia/Shanghai")
 D1, D2, D3 = date(2023, 9, 25), date(2023, 9, 27), date(2023, 9, 28)
