@@ -32,7 +32,7 @@ def insert_first(db: sqlite3.Connection, issue: Issue, release_at: datetime) -> 
 
 
 def apply_correction(db: sqlite3.Connection, issue: Issue, current: sqlite3.Row,
-                      now: datetime, release_at: datetime) -> list[Event]:
+                     now: datetime, release_at: datetime) -> list[Event]:
     """Turn the edition in force into `issue`, keeping the ids of matched items."""
     day = issue.issue_date.isoformat()
     old = db.execute(f"SELECT {ITEM_COLUMNS} FROM items WHERE issue_date = ? AND withdrawn = 0"

@@ -46,6 +46,7 @@ ITEM_COLUMNS = (
 INSERT_ITEM = f"INSERT INTO items(issue_date, {ITEM_COLUMNS}) VALUES ({', '.join('?' * 13)})"
 ISSUE_COLUMNS = "issue_date, file, sha256, edition, mtime, release_at, forced, item_count, public_at"
 
+
 def item_values(item: Item, ordinal: int) -> tuple[Any, ...]:
     """(ordinal, kind, title, section, subheads, paragraphs, authors, page, subhead_at) as stored."""
     return (ordinal, item.kind.value, item.title, item.section, _json(item.subheads), _json(item.paragraphs),
