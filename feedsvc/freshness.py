@@ -21,6 +21,23 @@ from feedsvc.calendar import Calendar
 # Right after a change readers come back this soon; a shorter lifetime would only add polls.
 MIN_MAX_AGE = 300
 
+# What a shared cache in front of us (nginx, Varnish, a CDN) is told, beyond the readers' max-age (README "Behind
+# nginx or a CDN"). s-maxage: the cache asks us again (a conditional request, a 304 when nothing changed) at least
+# this often, so a release or a correction reaches readers behind it within this of reaching us, even when the
+# request that refilled it came a moment before the publication. stale-while-revalidate: past that, one reader
+# still gets the cached copy at once while the cache asks us in the background. stale-if-error: while we are down
+# (an upgrade, a restore, a crash) the cache keeps serving the last copy for up to a day instead of an error.
+SHARED_MAX_AGE = 30
+STALE_WHILE_REVALIDATE = 30
+STALE_IF_ERROR = 86_400
+
+
+def cache_control(seconds: int) -> str:
+    """The Cache-Control of a served file that readers may keep `seconds` (s-maxage never longer)."""
+    shared = min(seconds, SHARED_MAX_AGE)
+    return (f"public, max-age={seconds}, s-maxage={shared}, stale-while-revalidate={STALE_WHILE_REVALIDATE}, "
+            f"stale-if-error={STALE_IF_ERROR}")
+
 
 def max_age(calendar: Calendar, now: datetime, changed: datetime | None, has_issue: Callable[[date], bool]) -> int:
     """Seconds a copy of a file that last changed at `changed` stays fresh at `now` (both by the service's clock).

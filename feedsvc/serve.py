@@ -29,6 +29,7 @@ from aiohttp.http_exceptions import HttpProcessingError
 
 from feedsvc.connections import AcceptErrorReporter, GuardedSite, connection_cap
 from feedsvc.fileresponse import ServedFile
+from feedsvc.freshness import cache_control
 from feedsvc.history import SUFFIXES, closed_month_max_age
 
 log = logging.getLogger(__name__)
@@ -195,7 +196,7 @@ def make_app(public: Path, *, max_age: MaxAge, status: Status, links: Links | No
         headers = response.headers
         headers[hdrs.DATE] = _http_date(now)  # set here so Expires agrees with it to the second
         headers[hdrs.EXPIRES] = _http_date(now + seconds)
-        headers[hdrs.CACHE_CONTROL] = f"public, max-age={seconds}"
+        headers[hdrs.CACHE_CONTROL] = cache_control(seconds)
 
     app = web.Application()
     app.router.add_get("/healthz", serve_health)

@@ -83,6 +83,7 @@ def test_cache_headers_of_a_feed_that_just_changed_are_short(daemon: Daemon, see
     (daemon.settings.inbox / "seed.txt").write_bytes(seed_bytes)
     wait_for(lambda: feedparser.parse(daemon.url + "rss.xml").entries)
     _, headers, _ = fetch(daemon.url + "rss.xml")
-    assert headers["Cache-Control"] == "public, max-age=300"
+    assert headers["Cache-Control"] == (
+        "public, max-age=300, s-maxage=30, stale-while-revalidate=30, stale-if-error=86400")
     assert headers["Content-Type"] == "application/rss+xml; charset=utf-8"
     assert "ETag" in headers and "Last-Modified" in headers and "Expires" in headers

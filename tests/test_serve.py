@@ -244,7 +244,16 @@ class TestCaching:
         knobs.max_ages = [60, 86400]
         first = get(server.port, "/rss.xml")[1]["Cache-Control"]
         second = get(server.port, "/rss.xml")[1]["Cache-Control"]
-        assert (first, second) == ("public, max-age=60", "public, max-age=86400")
+        shared = "s-maxage=30, stale-while-revalidate=30, stale-if-error=86400"
+        assert (first, second) == (f"public, max-age=60, {shared}", f"public, max-age=86400, {shared}")
+
+    def test_shared_caches_never_keep_longer_than_readers(self, server, knobs):
+        """s-maxage is at most 30 s, and never more than the readers' max-age (5 s before a release: 5)."""
+        knobs.max_ages = [5, 0]
+        assert get(server.port, "/rss.xml")[1]["Cache-Control"] == (
+            "public, max-age=5, s-maxage=5, stale-while-revalidate=30, stale-if-error=86400")
+        assert get(server.port, "/rss.xml")[1]["Cache-Control"] == (
+            "public, max-age=0, s-maxage=0, stale-while-revalidate=30, stale-if-error=86400")
 
     @pytest.mark.parametrize("conditional", [False, True])
     def test_max_age_is_asked_about_the_served_files_last_modified(self, server, knobs, public, conditional):
@@ -269,7 +278,8 @@ class TestCaching:
             headers["If-None-Match"] = get(server.port, "/atom.xml")[1]["ETag"]
         status, got, _ = get(server.port, "/atom.xml", headers=headers)
         assert status == (304 if conditional else 200)
-        assert got["Cache-Control"] == "public, max-age=604800"
+        assert got["Cache-Control"] == (
+            "public, max-age=604800, s-maxage=30, stale-while-revalidate=30, stale-if-error=86400")
         delta = parsedate_to_datetime(got["Expires"]) - parsedate_to_datetime(got["Date"])
         assert delta.total_seconds() == 604800
 
