@@ -191,15 +191,16 @@ STEPS: tuple[Step, ...] = (
 VERSION = len(STEPS)
 
 
-def migrate(conn: sqlite3.Connection) -> int:
+def migrate(conn: sqlite3.Connection, upto: int = VERSION) -> int:
     """Apply the steps the database lacks, each in one transaction; returns the resulting version.
 
-    `conn` must be in autocommit mode (isolation_level=None) so the explicit BEGIN here is the only one.
+    `conn` must be in autocommit mode (isolation_level=None) so the explicit BEGIN here is the only one. `upto`
+    stops at an earlier version: the store an older feedsvc made, for the upgrade tests.
     """
     current = conn.execute("PRAGMA user_version").fetchone()[0]
     if current > VERSION:
         raise StoreError(f"database schema version {current} is newer than this feedsvc ({VERSION})")
-    for version, step in enumerate(STEPS[current:], start=current + 1):
+    for version, step in enumerate(STEPS[current:upto], start=current + 1):
         conn.execute("BEGIN IMMEDIATE")
         try:
             for statement in step.statements:
@@ -211,4 +212,4 @@ def migrate(conn: sqlite3.Connection) -> int:
         except BaseException:
             conn.execute("ROLLBACK")
             raise
-    return VERSION
+    return max(current, upto)
