@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench bench-deps clean
+.PHONY: run test lint bench bench-deps clean install
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -21,6 +21,20 @@ var/inbox:
 	mkdir -p var/inbox.tmp
 	cp seeds/*.txt var/inbox.tmp/
 	mv var/inbox.tmp var/inbox
+
+# A self-contained installation from this checkout (README "Install"): a venv at PREFIX holding feedsvc and its
+# dependencies (PREFIX/bin/feedsvc, as the systemd units expect), and the example settings, units and cache
+# configurations in PREFIX/share/feedsvc. Installs over an earlier one (README "Upgrade"); starts nothing.
+PREFIX ?= /opt/feedsvc
+install:
+	test -x $(PREFIX)/bin/python || $(PYTHON) -m venv $(PREFIX)
+	$(PREFIX)/bin/python -m pip install --quiet --upgrade pip
+	$(PREFIX)/bin/python -m pip install --quiet --upgrade --force-reinstall --no-deps .
+	$(PREFIX)/bin/python -m pip install --quiet .
+	install -d $(PREFIX)/share/feedsvc
+	install -m 0644 README.md config/feedsvc.toml config/feedsvc.service config/feedsvc@.service \
+		config/nginx.conf config/varnish.vcl $(PREFIX)/share/feedsvc/
+	@echo "installed: $$($(PREFIX)/bin/feedsvc --version)"
 
 lint: $(STAMP)
 	$(BIN)/ruff check feedsvc tests bench
