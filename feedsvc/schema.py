@@ -212,4 +212,4 @@ def migrate(conn: sqlite3.Connection, upto: int = VERSION) -> int:
         except BaseException:
             conn.execute("ROLLBACK")
             raise
-    return max(current, upto)
+    return max(int(current), upto)
