@@ -1,4 +1,4 @@
-from feedsvc.cli import cli
+from feedsvc.commands import cli
 
 if __name__ == "__main__":
     cli()
