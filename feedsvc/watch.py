@@ -1,13 +1,8 @@
 """Watch the inbox and report each fully written file once, on one worker thread.
 
-watchdog's dispatcher thread only records what happened (see `_Recorder`); the worker thread decides when a
-file is ready, calls `on_ready`, rescans, and re-establishes the watch when the inbox goes away.
-What each write style fires (table and watchdog issue numbers in docs/libraries.md), in short:
-- close after write (IN_CLOSE_WRITE) and a rename into the inbox make a file ready at once;
-- a bare Created (`mv` from another folder) is ready after `settle_seconds` of quiet, unless Opened/Modified
-  show a writer at work, in which case we wait for its Closed (or `_WRITER_QUIET_SECONDS` of silence);
-- the polling observer never sends Opened/Closed, so there a file is ready after two quiet polls.
-The watcher never opens a file (a FIFO would block): it only uses `os.scandir` and `lstat`.
+watchdog's dispatcher thread only records what happened (into `Readiness`, which decides when a file is
+completely written); the worker thread calls `on_ready`, rescans, and re-establishes the watch when the inbox
+goes away. The watcher never opens a file (a FIFO would block): it only uses `os.scandir` and `lstat`.
 """
 
 from __future__ import annotations
@@ -18,43 +13,24 @@ import os
 import stat
 import threading
 import time
-from collections import deque
 from collections.abc import Callable
 from pathlib import Path
 
-from watchdog.events import (
-    DirDeletedEvent,
-    FileClosedEvent,
-    FileCreatedEvent,
-    FileDeletedEvent,
-    FileModifiedEvent,
-    FileMovedEvent,
-    FileOpenedEvent,
-    FileSystemEvent,
-    FileSystemEventHandler,
-)
+from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 from watchdog.observers.api import BaseObserver, ObservedWatch
 from watchdog.observers.polling import PollingObserver
 
+from feedsvc.readiness import Readiness, is_candidate
+
+__all__ = ["InboxWatcher", "is_candidate"]
+
 log = logging.getLogger(__name__)
 
-_IGNORED_SUFFIXES = (".part", ".tmp", ".swp", ".swx", "~", ".crdownload", ".partial")
-# A writer seen at work whose Closed never arrives (lost, or a writer that never closes) is trusted after this.
-_WRITER_QUIET_SECONDS = 2.0
 # How often the worker checks that the inbox still exists and is the same directory.
 _INBOX_CHECK_SECONDS = 1.0
 _OVERFLOW_LOGGER = "watchdog.observers.inotify_c"
 _WORKER_NAME = "feedsvc-watch"
-
-
-def is_candidate(name: str) -> bool:
-    """Whether a directory entry name may be an issue: not hidden, not a temp, partial or editor file."""
-    if not name or name.startswith("."):
-        return False
-    if len(name) >= 2 and name.startswith("#") and name.endswith("#"):  # emacs auto-save
-        return False
-    return not name.lower().endswith(_IGNORED_SUFFIXES)
 
 
 class _Recorder(FileSystemEventHandler):
@@ -117,20 +93,8 @@ class InboxWatcher:
         self._on_ready = on_ready
         self._polling = polling
         self._poll_seconds = poll_seconds
-        self._settle = settle_seconds
-        self._quiet_polls = 2 * poll_seconds
-        self._writer_quiet = max(_WRITER_QUIET_SECONDS, settle_seconds)
         self._rescan_seconds = rescan_seconds
-
-        # Everything below the condition's lock is shared with the dispatcher thread and the overflow hook.
-        self._cond = threading.Condition()
-        self._pending: dict[Path, float] = {}  # not ready yet: monotonic time it is ready unless more happens
-        self._ready: deque[Path] = deque()
-        self._queued: set[Path] = set()
-        self._scan_requested = False
-        self._inbox_lost = False
-        self._stopping = False
-        self._wake_at = 0.0  # when the waiting worker will wake by itself (0: it is not waiting)
+        self._readiness = Readiness(self.inbox, settle_seconds=settle_seconds, poll_seconds=poll_seconds)
 
         # Owned by the worker thread (and by start() before the worker runs).
         self._observer: BaseObserver | None = None
@@ -152,13 +116,12 @@ class InboxWatcher:
             raise RuntimeError("InboxWatcher.start() called twice")
         self._overflow_hook.attach()
         self._observer = self._make_observer()
+        self._readiness.polling = self._polling
         self._observer.start()
         self._check_inbox()  # the watch goes up before the scan, so nothing falls in between
         # Scan here, not on the worker: once start() returns, every file present then is queued, and a file
         # written afterwards is left to its events (a later scan could catch it half written).
-        with self._cond:
-            scan, self._scan_requested = self._scan_requested, False
-        if scan:
+        if self._readiness.take_scan_request():
             self._scan()
         now = time.monotonic()
         self._next_check = now + _INBOX_CHECK_SECONDS
@@ -179,9 +142,7 @@ class InboxWatcher:
 
     def stop(self) -> None:
         """Stop watching; waits for the `on_ready` call in progress. Files still pending are dropped."""
-        with self._cond:
-            self._stopping = True
-            self._cond.notify_all()
+        self._readiness.stop()
         # Join the worker before stopping the observer: it may be (re)scheduling a watch on it.
         if self._worker is not None and self._worker is not threading.current_thread():
             self._worker.join()
@@ -193,112 +154,27 @@ class InboxWatcher:
 
     def rescan(self) -> None:
         """Queue every eligible file in the inbox again (done by the worker thread, soon)."""
-        with self._cond:
-            self._scan_requested = True
-            self._cond.notify_all()
-
-    # -- dispatcher thread: record only ------------------------------------------------------------------
-
-    def _record(self, event: FileSystemEvent) -> None:
-        src = Path(os.fsdecode(event.src_path))
-        if isinstance(event, DirDeletedEvent):
-            if src == self.inbox:
-                with self._cond:
-                    self._inbox_lost = True
-                    self._cond.notify_all()
-            return
-        if event.is_directory:
-            return
-        now = time.monotonic()
-        with self._cond:
-            if isinstance(event, FileMovedEvent):
-                self._pending.pop(src, None)
-                dest = Path(os.fsdecode(event.dest_path))
-                if self._eligible(dest):
-                    self._make_ready(dest)
-            elif not self._eligible(src):
-                return
-            elif isinstance(event, FileClosedEvent):
-                self._make_ready(src)
-            elif isinstance(event, FileCreatedEvent):
-                quiet = self._quiet_polls if self._polling else self._settle
-                self._set_pending(src, now + quiet)
-            elif isinstance(event, FileModifiedEvent):
-                quiet = self._quiet_polls if self._polling else self._writer_quiet
-                self._set_pending(src, now + quiet)
-            elif isinstance(event, FileOpenedEvent):
-                # Only a file still settling counts: an Opened on anything else is a reader (maybe our consumer).
-                deadline = self._pending.get(src)
-                if deadline is not None:
-                    self._set_pending(src, max(deadline, now + self._writer_quiet))
-            elif isinstance(event, FileDeletedEvent):
-                self._pending.pop(src, None)
-            # FileClosedNoWriteEvent (readers, including us) and attribute changes mean nothing here.
-
-    def _eligible(self, path: Path) -> bool:
-        return path.parent == self.inbox and is_candidate(path.name)
-
-    def _set_pending(self, path: Path, deadline: float) -> None:
-        """Caller holds the lock. Wakes the worker only if it would otherwise sleep past this deadline."""
-        self._pending[path] = deadline
-        if deadline < self._wake_at:
-            self._cond.notify_all()
-
-    def _make_ready(self, path: Path) -> None:
-        """Queue `path` unless it is queued already. Caller holds the lock."""
-        self._pending.pop(path, None)
-        if path not in self._queued:
-            self._queued.add(path)
-            self._ready.append(path)
-            self._cond.notify_all()
+        self._readiness.request_scan()
 
     def backlog(self) -> int:
         """Files ready and waiting for their turn: a consumer may defer costly follow-up work while this is > 0."""
-        with self._cond:
-            return len(self._ready)
+        return self._readiness.backlog()
 
     # -- worker thread ----------------------------------------------------------------------------------
 
     def _run(self) -> None:
         while True:
-            with self._cond:
-                path: Path | None = None
-                while not self._stopping:
-                    now = time.monotonic()
-                    if self._maintenance_due(now):
-                        break
-                    self._promote_settled(now)
-                    if self._ready:
-                        path = self._ready.popleft()
-                        self._queued.discard(path)
-                        break
-                    timeout = self._seconds_to_next(now)
-                    self._wake_at = now + timeout
-                    self._cond.wait(timeout)
-                    self._wake_at = 0.0  # awake: no wake-up needed until the next wait
-                if self._stopping:
-                    return
+            path = self._readiness.next_ready(min(self._next_check, self._next_rescan))
+            if self._readiness.stopping:
+                return
             if path is None:
                 self._maintain()
             else:
                 self._deliver(path)
 
-    def _maintenance_due(self, now: float) -> bool:
-        return self._scan_requested or self._inbox_lost or now >= self._next_check or now >= self._next_rescan
-
-    def _promote_settled(self, now: float) -> None:
-        due = sorted((deadline, path) for path, deadline in self._pending.items() if deadline <= now)
-        for _, path in due:
-            self._make_ready(path)
-
-    def _seconds_to_next(self, now: float) -> float:
-        soonest = min(self._pending.values(), default=float("inf"))
-        return max(0.0, min(soonest, self._next_check, self._next_rescan) - now)
-
     def _maintain(self) -> None:
         now = time.monotonic()
-        with self._cond:
-            lost, self._inbox_lost = self._inbox_lost, False
+        lost = self._readiness.take_inbox_lost()
         if lost or now >= self._next_check:
             self._next_check = now + _INBOX_CHECK_SECONDS
             self._check_inbox(lost=lost)
@@ -308,9 +184,8 @@ class InboxWatcher:
         if now >= self._next_rescan and self._rescan_seconds is not None:
             self._next_rescan = now + self._rescan_seconds
             self.rescan()
-        with self._cond:
-            scan, self._scan_requested = self._scan_requested, False
-        if scan and self._watch is not None:  # an inbox that is not watched gets its scan when it comes back
+        # An inbox that is not watched gets its scan when it comes back.
+        if self._readiness.take_scan_request() and self._watch is not None:
             self._scan()
 
     def _deliver(self, path: Path) -> None:
@@ -339,11 +214,7 @@ class InboxWatcher:
             self._warn_once(f"cannot list inbox {self.inbox}: {exc}; retrying")
             self._scan_failed = True
             return
-        with self._cond:
-            for name in names:
-                path = self.inbox / name
-                if path not in self._pending:  # a file still being written is reported when it is done
-                    self._make_ready(path)
+        self._readiness.add_scanned(names)
 
     def _check_inbox(self, *, lost: bool = False) -> None:
         """(Re)establish the watch if the inbox appeared, vanished or was replaced by another directory."""
@@ -360,7 +231,7 @@ class InboxWatcher:
         assert self._observer is not None
         try:
             self._watch = self._observer.schedule(
-                _Recorder(self._record), str(self.inbox), recursive=False, follow_symlink=True
+                _Recorder(self._readiness.record), str(self.inbox), recursive=False, follow_symlink=True
             )
         except OSError as exc:  # vanished again in between, unreadable, or out of inotify watches
             self._warn_once(f"cannot watch inbox {self.inbox}: {exc}; retrying")
@@ -369,8 +240,7 @@ class InboxWatcher:
         if self._last_warning is not None:
             log.info("inbox %s is back; watching it", self.inbox)
             self._last_warning = None
-        with self._cond:
-            self._scan_requested = True
+        self._readiness.request_scan()
 
     def _warn_once(self, message: str) -> None:
         """Log a problem once, not on every retry; a successful watch re-arms it."""
@@ -389,8 +259,7 @@ class InboxWatcher:
             self._observer.unschedule(self._watch)
         self._watch = None
         self._identity = None
-        with self._cond:
-            self._pending.clear()  # those files went with the old directory
+        self._readiness.forget_pending()  # those files went with the old directory
 
 
 def _dir_identity(path: Path) -> tuple[int, int] | None:

@@ -363,7 +363,7 @@ def test_path_already_queued_is_not_queued_twice(inbox, run_watcher) -> None:
             f.write(b"more")
     (inbox / "c.txt").write_text("c")  # its close comes after b.txt's closes
     # Peek at the queue (the one internal look in this file): once c.txt is queued, every b.txt close was seen.
-    calls.wait_for(lambda: inbox / "c.txt" in watcher._queued, "c.txt queued")
+    calls.wait_for(lambda: watcher._readiness.is_queued(inbox / "c.txt"), "c.txt queued")
     release.set()
     calls.wait_count("c.txt")
     quiet_period()
