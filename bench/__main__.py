@@ -4,6 +4,7 @@ also written to bench/results.md. Tools the measurements call (wrk, hugo, py-spy
     python -m bench                 # full run: archives of 0, 1,000 and 10,000 issues (~10 minutes)
     python -m bench --quick         # archives up to 1,000, shorter load runs (~2 minutes)
     python -m bench --only drop,serve
+    python -m bench --only drop --archives 0,1000,3000   # drop-to-feed at these archive sizes
     python -m bench --profile DIR   # also sample the service with py-spy during drops and load (raw stacks);
                                     # summarise with python -m bench.pyspy_report DIR/drop-1000.txt
 """
@@ -46,7 +47,8 @@ def revision() -> str:
 
 def write_results(ctx: Context, args: argparse.Namespace, elapsed: float, measured: str) -> None:
     info = machine()
-    command = "make bench" if not args.quick and not args.only else "python -m bench " + " ".join(sys.argv[1:])
+    plain = not args.quick and not args.only and not args.archives
+    command = "make bench" if plain else "python -m bench " + " ".join(sys.argv[1:])
     lines = ["# feedsvc benchmarks", "",
              f"Produced by `{command}` in {elapsed / 60:.1f} minutes"
              f" ({'quick mode' if ctx.quick else 'full run'}); regenerate with `make bench`.", ""]
@@ -65,6 +67,8 @@ def main(argv: list[str] | None = None) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="archives up to 1,000 issues, short load runs")
     parser.add_argument("--only", default="", help=f"comma-separated subset of: {', '.join(MODULES)}")
+    parser.add_argument("--archives", default="",
+                        help="drop-to-feed archive sizes, comma-separated (default 0,1000,10000; quick 0,1000)")
     parser.add_argument("--profile", type=Path, help="write py-spy samples of the service here")
     parser.add_argument("--keep", action="store_true", help="keep the temp folder (printed) for inspection")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
@@ -74,6 +78,11 @@ def main(argv: list[str] | None = None) -> int:
     unknown = [n for n in names if n not in MODULES]
     if unknown:
         parser.error(f"unknown measurement(s) {', '.join(unknown)}; choose from {', '.join(MODULES)}")
+    try:
+        sizes = tuple(sorted({int(n) for n in args.archives.split(",") if n.strip()}))
+    except ValueError:
+        parser.error(f"--archives takes comma-separated issue counts, not {args.archives!r}")
+    sizes = sizes or ((0, 1000) if args.quick else (0, 1000, 10_000))
     if args.profile:
         if pyspy() is None:
             parser.error(f"--profile needs py-spy; {DEPS}")
@@ -83,12 +92,12 @@ def main(argv: list[str] | None = None) -> int:
     started, measured = time.perf_counter(), revision()
     root = Path(tempfile.mkdtemp(prefix="feedsvc-bench-"))
     try:
-        archive_max = 1000 if args.quick else 10_000
+        archive_max = max(1000 if args.quick else 10_000, *sizes)
         drops = 30 if args.quick else 100
         print(f"generating {archive_max + drops + hugo.EXTRAS:,} issues into {root} …", flush=True)
         corpus = Corpus.generate(root / "corpus", archive_max, drops, hugo.EXTRAS)
         print(f"  clock: FEEDSVC_NOW={corpus.now}", flush=True)
-        ctx = Context(args.quick, root, corpus, profile=args.profile)
+        ctx = Context(args.quick, root, corpus, profile=args.profile, archive_sizes=sizes)
         for name in names:
             print(f"{name} …", flush=True)
             try:

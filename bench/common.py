@@ -82,6 +82,7 @@ class Context:
     rows: list[Row] = field(default_factory=list)
     archives: dict[int, Path] = field(default_factory=dict)  # archive size → a data folder holding it
     drop_medians: dict[int, float] = field(default_factory=dict)  # archive size → drop-to-feed median (s)
+    archive_sizes: tuple[int, ...] = (0, 1000, 10_000)  # drop-to-feed is measured at each
 
     def add(self, row: Row) -> None:
         self.rows.append(row)
