@@ -21,6 +21,7 @@ from feedsvc.events import ItemPublished, ItemUpdated, ItemWithdrawn
 from feedsvc.media import MEDIA_FOLDER, Image, MediaShelf, photo_numbers
 from feedsvc.paper import Paper
 from feedsvc.publish import IndexView, Publisher, Site
+from feedsvc.slugs import Slugs
 from feedsvc.store import Store
 from feedsvc.websub.discovery import hub_urls
 
@@ -35,10 +36,10 @@ PUBLISHED_MARK = "published-through"
 _ALWAYS = ("index.html", "rss.xml", "atom.xml", "feed.json")
 
 
-def publisher_for(settings: Settings, url: str) -> Publisher:
+def publisher_for(settings: Settings, url: str, slugs: Slugs) -> Publisher:
     s = settings
     hubs = hub_urls(url, s.websub.builtin, s.websub.hubs)
-    return Publisher(s.public, Site(s.title, s.description, s.language, url, s.timezone, hubs))
+    return Publisher(s.public, Site(s.title, s.description, s.language, url, s.timezone, hubs), slugs)
 
 
 class Publication:
@@ -47,7 +48,8 @@ class Publication:
         self.store = store
         self.paper = paper
         self.clock = clock
-        self.publisher = publisher_for(settings, settings.site_url)
+        self.slugs = Slugs(store.path)  # also what the server redirects the old hash URLs by
+        self.publisher = publisher_for(settings, settings.site_url, self.slugs)
         self._stale: set[date] = set()  # dates whose files lag behind the store
         self._withdrawn: set[str] = set()  # item ids whose pages go once no feed links to them
         self._vacated_sections: set[str] = set()  # sections a correction took items out of
@@ -63,7 +65,7 @@ class Publication:
 
     def set_site_url(self, url: str) -> None:
         """Links follow the address actually served (port 0 binds a port only known at start)."""
-        self.publisher = publisher_for(self.settings, url)
+        self.publisher = publisher_for(self.settings, url, self.slugs)
 
     # --- what is stale -------------------------------------------------------------------------------------
 

@@ -9,7 +9,6 @@ Layout (relative to public/ and to the site URL alike):
 from __future__ import annotations
 
 import gzip
-import hashlib
 import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -23,6 +22,7 @@ from feedsvc.media import Image
 from feedsvc.model import Entry
 from feedsvc.opml import OPML_NAME, Subscription, render_opml
 from feedsvc.pages import Pages, section_feed_title
+from feedsvc.slugs import Slugs, legacy
 from feedsvc.text import UNTITLED, clean, text_of
 
 FEED_ID = "urn:feedsvc:feed"
@@ -88,23 +88,24 @@ class Publisher:
     that write the same files, as the last rename wins.
     """
 
-    def __init__(self, public: Path, site: Site) -> None:
+    def __init__(self, public: Path, site: Site, slugs: Slugs | None = None) -> None:
         if not site.url.endswith("/"):
             raise ValueError(f"site URL {site.url!r} must end in '/'")
         self._public = public
         self.durable = True  # False: skip fsyncs; the caller syncs the whole file system once (full rebuilds)
         self._site = site
+        self.slugs = slugs if slugs is not None else Slugs()  # in memory only, without a store
         self._pages = Pages(site.title, site.description, site.url, site.language, site.timezone)
         if public.is_dir():
             sweep_temp_files(public)  # leftovers of a process killed mid-write
 
     def section_slug(self, section: str) -> str:
-        """A stable, URL- and file-safe name for `section`: a short hash, the same in every process."""
-        return hashlib.sha256(clean(section).encode("utf-8")).hexdigest()[:12]
+        """The readable, stable, URL- and file-safe name of `section`'s folder (feedsvc.slugs: pinyin)."""
+        return self.slugs.section(section)
 
     def author_slug(self, author: str) -> str:
-        """Like `section_slug`: a hash, since names are Chinese and may repeat across sections."""
-        return self.section_slug(author)
+        """Like `section_slug`, in authors/: a name may be both a section and an author."""
+        return self.slugs.author(author)
 
     def publish_feeds(self, entries: Sequence[Entry], section: str | None = None, author: str | None = None,
                       images: Mapping[str, Image] | None = None) -> list[Path]:
@@ -143,12 +144,13 @@ class Publisher:
         site = self._site
         if section is not None:
             slug = self.section_slug(section)
+            # The id keeps the hash that named the folder before slugs: a feed's identity does not move with it.
             folder, title, feed_id = urls.section_path(slug), section_feed_title(site.title, section), \
-                f"{FEED_ID}:section:{slug}"
+                f"{FEED_ID}:section:{legacy(section)}"
         elif author is not None:
             slug = self.author_slug(author)
             folder, title, feed_id = urls.author_path(slug), section_feed_title(site.title, author), \
-                f"{FEED_ID}:author:{slug}"
+                f"{FEED_ID}:author:{legacy(author)}"
         else:
             folder, title, feed_id = "", site.title, FEED_ID
         meta = feeds.FeedMeta(

@@ -186,6 +186,17 @@ STEPS: tuple[Step, ...] = (
         # configured suspension or a clock set back never takes it out again (issue 16).
         "ALTER TABLE issues ADD COLUMN public_at TEXT",
     )),
+    Step("slugs", (
+        # The readable URL name of each section and author (feedsvc.slugs), chosen once and kept: the pages and
+        # feeds of a name stay where readers found them. Names are stored cleaned, as the pages show them.
+        """CREATE TABLE slugs (
+            kind TEXT NOT NULL CHECK (kind IN ('section', 'author')),
+            name TEXT NOT NULL,
+            slug TEXT NOT NULL,
+            PRIMARY KEY (kind, name),
+            UNIQUE (kind, slug)
+        ) WITHOUT ROWID""",
+    )),
 )
 
 VERSION = len(STEPS)

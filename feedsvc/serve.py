@@ -54,6 +54,7 @@ MaxAge = Callable[[datetime | None], int]  # the served file's Last-Modified →
 Status = Callable[[], dict[str, Any]]
 Links = Callable[[str], str | None]  # path relative to public/ → Link header value (WebSub discovery) or None
 Route = Callable[[web.Request], Awaitable[web.StreamResponse]]
+Moved = Callable[[str], str | None]  # a request path → where it lives now (old section/author URLs), or None
 
 _FEED_TYPES = {
     "rss.xml": "application/rss+xml; charset=utf-8",
@@ -139,11 +140,12 @@ def _jsonable(value: Any) -> Any:
 
 def make_app(public: Path, *, max_age: MaxAge, status: Status, links: Links | None = None,
              websub: Route | None = None, health: Callable[[], str | None] = lambda: None,
-             max_age_per_second: bool = True) -> web.Application:
+             max_age_per_second: bool = True, moved: Moved | None = None) -> web.Application:
     """The aiohttp application serving `public` (looked up per request; it may be empty or missing).
 
     `links` adds a Link header to served files (the hub and self of a feed); `websub` is the hub's POST route.
     `max_age` is asked once per file version and second (`max_age_per_second`), else on every request.
+    `moved` names the new place of a path that is not in `public` (answered 301, with the query kept).
     """
     root = os.path.realpath(public)
 
@@ -151,7 +153,17 @@ def make_app(public: Path, *, max_age: MaxAge, status: Status, links: Links | No
         # One resolution (5 lstat calls in realpath) per distinct target and second: the second in the key
         # bounds how long a symlink changed inside public/ by someone else goes unnoticed.
         found = _resolve_cached(root, request.raw_path, int(time.monotonic()))
+        if moved is not None and (found is None or not os.path.exists(found[0])):
+            target = moved(request.path)
+            if target is not None:
+                query = request.raw_path.partition("?")[2]
+                # 301: readers (RFC 7231 6.4.2) and aggregators update a subscription on a permanent redirect.
+                raise web.HTTPMovedPermanently(target + ("?" + query if query else ""))
         if found is None:
+            path, _, query = request.raw_path.partition("?")
+            folder = _resolve_cached(root, path + "/", int(time.monotonic())) if not path.endswith("/") else None
+            if folder is not None and os.path.isfile(folder[0]):  # /sections/jing-ji → its page, as web servers do
+                raise web.HTTPMovedPermanently(path + "/" + ("?" + query if query else ""))
             raise web.HTTPNotFound()
         path, ctype = found
         # Vary on every file: any of them may have a .gz sibling that FileResponse would pick.

@@ -224,4 +224,5 @@ class Service:
     def close(self) -> None:
         with self._lock:
             self.ledger.close()
+            self.publication.slugs.close()
             self.store.close()

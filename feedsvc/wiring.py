@@ -45,6 +45,7 @@ from feedsvc.paper import Paper
 from feedsvc.parse import explain, parse_issue
 from feedsvc.publication import Publication, publisher_for
 from feedsvc.service import Service
+from feedsvc.slugs import Slugs
 from feedsvc.store import Store
 
 log = logging.getLogger("feedsvc")
@@ -100,11 +101,13 @@ def service_for(settings: Settings, clock: Clock = system_clock) -> Iterator[Ser
 def page_writer(settings: Settings, days: Queue[date | None], parent: int) -> None:
     """A page writer process (spawned: it inherits nothing): its own store connection and publisher."""
     store = Store(settings.database)
-    publisher = publisher_for(settings, settings.site_url)
+    slugs = Slugs(settings.database)
+    publisher = publisher_for(settings, settings.site_url, slugs)
     publisher.durable = False  # the final full publication syncs the file system once
     try:
         backfill.write_pages(store, publisher, days, parent)
     finally:
+        slugs.close()
         store.close()
 
 
@@ -160,7 +163,7 @@ class Daemon:
         if self.hub is not None:
             self.service.publication.published_hooks.append(self.hub.notify)
         app = make_app(settings.public, max_age=self.service.max_age, status=self.service.status,
-                       health=self.service.health,
+                       health=self.service.health, moved=self.service.publication.slugs.moved,
                        **websub.app_hooks(self.hub))
         self.server = ServerThread(app, settings.host, settings.port, request_timeout=settings.request_timeout_seconds,
                                    max_connections=settings.max_connections)
