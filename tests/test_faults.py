@@ -60,13 +60,13 @@ def row(daemon: Daemon, name: str) -> dict[str, object] | None:
 def fill(folder: Path) -> Path:
     """Write a file until the file system is full; returns it."""
     filler = folder / "filler"
-    with filler.open("wb") as handle:
-        try:
+    try:
+        with filler.open("wb") as handle:  # the close flushes what the last write buffered: it may fail too
             while True:
                 handle.write(b"\0" * 65536)
                 handle.flush()
-        except OSError as exc:
-            assert exc.errno == errno.ENOSPC
+    except OSError as exc:
+        assert exc.errno == errno.ENOSPC
     return filler
 
 

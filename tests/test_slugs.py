@@ -9,7 +9,7 @@ from pathlib import Path
 
 import feedparser
 import pytest
-from conftest import SEEDS, fetch, start_service, wait_for
+from conftest import SEEDS, fetch, publication_done, start_service, wait_for
 
 from feedsvc.slugs import Slugs, legacy, reading
 from feedsvc.store import Store
@@ -109,7 +109,7 @@ def test_the_old_hash_urls_answer_with_a_permanent_redirect(tmp_path: Path) -> N
     (tmp_path / "inbox").mkdir()
     shutil.copy(SEEDS / "000_90b6bc3011e581f6.txt", tmp_path / "inbox" / "seed.txt")
     with start_service(tmp_path) as service:
-        wait_for(lambda: fetch(service.url + "sections/quan-wei-fa-bu/atom.xml")[0] == 200, what="section feed")
+        wait_for(lambda: publication_done(tmp_path / "var"), what="the seed published")
         for folder, name, slug in (("sections", SEED_SECTION, "quan-wei-fa-bu"),
                                    ("authors", SEED_AUTHOR, "zhang-fei-ran")):
             for file in ("rss.xml", "atom.xml", "feed.json"):
