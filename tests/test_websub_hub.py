@@ -166,11 +166,17 @@ def test_failing_callback_is_retried_then_dropped(make_site, subscribers) -> Non
 
 
 def test_gone_callback_is_dropped_at_once(make_site, subscribers) -> None:
-    site, gone = make_site(), subscribers("gone")
+    # Retries as quick as in the test above: were 410 taken as a failure, the drop would come after 3 attempts.
+    site, gone = make_site(retry_seconds=0.05, max_attempts=3), subscribers("gone")
     subscribed(site, gone)
     site.publish("one", "two")
     wait_for(lambda: site.hub.stats().get(site.topic, 0) == 0, what="410 subscriber dropped")
     assert gone.attempts == 1
+
+
+def test_retries_back_off_from_the_configured_first_delay() -> None:
+    assert [WebSubSettings().retry_delay(n) for n in range(1, 6)] == [60, 120, 240, 480, 960]  # README: 1…16 min
+    assert WebSubSettings(retry_seconds=0.05).retry_delay(3) == pytest.approx(0.2)
 
 
 @pytest.mark.parametrize("behaviour", ["slow", "huge"])

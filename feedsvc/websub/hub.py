@@ -162,9 +162,11 @@ class Hub:
             self._db.remove(*request.key)
             _log(logging.INFO, "unsubscribed", "subscription ended", **fields)
         else:
-            self._db.subscribe(request.topic, request.callback, request.secret, request.lease_seconds, self._clock())
+            # The baseline (later changes are pushed) is taken before the subscription is visible: taken after,
+            # a change published in between would become the baseline and never reach this subscriber.
             if self._db.digest(request.topic) is None and (document := self.topics.read(request.topic)):
-                self._db.set_digest(request.topic, document.digest)  # the baseline: later changes are pushed
+                self._db.set_digest(request.topic, document.digest)
+            self._db.subscribe(request.topic, request.callback, request.secret, request.lease_seconds, self._clock())
             _log(logging.INFO, "subscribed", f"lease {request.lease_seconds} s", signed=bool(request.secret),
                  **fields)
 
@@ -262,7 +264,7 @@ class Hub:
             self._db.drop(*subscription.key)
             _log(logging.WARNING, "dropped", f"delivery failed {attempts} times ({error})", **fields)
             return
-        delay = self.settings.retry_seconds * 2 ** (attempts - 1)
+        delay = self.settings.retry_delay(attempts)
         _log(logging.WARNING, "retry", f"delivery failed ({error}); retrying in {delay:g} s", **fields)
         self._later(delay, subscription.key)
 

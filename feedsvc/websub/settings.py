@@ -30,6 +30,10 @@ class WebSubSettings:
     retry_seconds: float = 60.0  # first retry after this, doubling each time
     concurrency: int = 32  # deliveries in flight at once
 
+    def retry_delay(self, attempts: int) -> float:
+        """Seconds to wait after the `attempts`-th failed delivery of a change: retry_seconds, doubling."""
+        return self.retry_seconds * float(2 ** (attempts - 1))
+
     @property
     def builtin(self) -> bool:
         """Whether feedsvc runs its own hub (on, and no external hub configured)."""
