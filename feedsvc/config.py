@@ -26,6 +26,10 @@ WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 class Settings:
     title: str = "示例日报"
     description: str = "每期文章、图片与休刊通知"
+    # The feeds' identity (identity.py): an image file or an http(s) URL each; empty: generated defaults.
+    icon: str = ""
+    logo: str = ""
+    copyright: str = ""  # empty: "© <title>"
     language: str = "zh-CN"
     timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Asia/Shanghai"))
     weekdays: tuple[int, ...] = (0, 2, 4)  # 0 = Monday, as date.weekday()
@@ -117,6 +121,9 @@ _SIMPLE = {
     "paper.title": ("title", str),
     "paper.description": ("description", str),
     "paper.language": ("language", str),
+    "paper.icon": ("icon", str),
+    "paper.logo": ("logo", str),
+    "paper.copyright": ("copyright", str),
     "paper.missing_grace_minutes": ("missing_grace_minutes", int),
     "paper.max_days_ahead": ("max_days_ahead", int),
     "service.host": ("host", str),

@@ -17,12 +17,16 @@ from __future__ import annotations
 import io
 import os
 import pathlib
+from collections.abc import Callable
 from email.utils import parsedate_to_datetime
 
 from aiohttp import hdrs, web
 from aiohttp.abc import AbstractStreamWriter
+from aiohttp.typedefs import LooseHeaders
 from aiohttp.web_fileresponse import _FileResponseResult
 from aiohttp.web_request import BaseRequest
+
+from feedsvc.urls import NOT_FOUND_PAGE
 
 
 def accepted_codings(header: str) -> dict[str, float]:
@@ -66,8 +70,29 @@ def if_range_holds(header: str, etag: str, last_modified: float) -> bool:
         return False
 
 
+NOT_FOUND_TYPE = "text/html; charset=utf-8"
+NOT_FOUND_BYTES = 64 * 1024  # of public/404.html, read at most
+# Until the first publication writes public/404.html.
+_BARE_NOT_FOUND = b"<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>Not found</title></head>" \
+                  b"<body><h1>Not found</h1><p><a href=\"/\">Front page</a></p></body></html>\n"
+
+
+def read_not_found_page(root: str) -> bytes:
+    """The body of a 404: the published page (read per 404: they are rare, and it follows the site's title)."""
+    try:
+        with open(os.path.join(root, NOT_FOUND_PAGE), "rb") as page:
+            return page.read(NOT_FOUND_BYTES)
+    except OSError:
+        return _BARE_NOT_FOUND
+
+
 class ServedFile(web.FileResponse):
-    """FileResponse with RFC 9110's Accept-Encoding weights and entity-tag If-Range (see the module doc)."""
+    """FileResponse with RFC 9110's Accept-Encoding weights and entity-tag If-Range (see the module doc), and
+    an HTML page for a 404 (`not_found` gives its bytes)."""
+
+    def __init__(self, path: str, *, headers: LooseHeaders, not_found: Callable[[], bytes] | None = None) -> None:
+        super().__init__(path, headers=headers)
+        self._not_found = not_found
 
     async def prepare(self, request: BaseRequest) -> AbstractStreamWriter | None:
         # FileResponse.prepare (aiohttp 3.14), with _make_response called inline rather than in the thread pool.
@@ -78,8 +103,7 @@ class ServedFile(web.FileResponse):
             self.set_status(403)
             return await web.StreamResponse.prepare(self, request)
         except OSError:  # missing, or a symlink loop
-            self.set_status(404)
-            return await web.StreamResponse.prepare(self, request)
+            return await self._missing(request)
         if result is _FileResponseResult.NOT_ACCEPTABLE:  # not a regular file
             self.set_status(403)
             return await web.StreamResponse.prepare(self, request)
@@ -90,6 +114,19 @@ class ServedFile(web.FileResponse):
         assert fobj is not None
         with fobj:
             return await self._prepare_open_file(request, fobj, st, file_encoding)
+
+    async def _missing(self, request: BaseRequest) -> AbstractStreamWriter | None:
+        self.set_status(404)
+        if self._not_found is None:
+            return await web.StreamResponse.prepare(self, request)
+        page = self._not_found()
+        self.headers.popall(hdrs.LINK, None)  # a missing feed names no hub nor self
+        self.headers[hdrs.CONTENT_TYPE] = NOT_FOUND_TYPE
+        self.content_length = len(page)
+        writer = await web.StreamResponse.prepare(self, request)
+        if request.method != hdrs.METH_HEAD:
+            await self.write(page)
+        return writer
 
     def _get_file_path_stat_encoding(
         self, accept_encoding: str

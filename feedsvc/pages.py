@@ -15,6 +15,7 @@ from feedsvc.model import Entry
 from feedsvc.opml import OPML_NAME
 from feedsvc.parse.cndates import WEEKDAY_NAMES
 from feedsvc.text import UNTITLED, Text, clean, text_of
+from feedsvc.urls import NOT_FOUND_PAGE
 
 TEMPLATES = Path(__file__).parent / "templates"
 KIND_LABELS = {"article": "文章", "photo": "图片", "notice": "通知"}
@@ -67,7 +68,8 @@ def weekday(day: date) -> str:
 class Pages:
     """Renders pages to bytes; the environment and templates are built once, since this runs on every drop."""
 
-    def __init__(self, title: str, description: str, url: str, language: str, timezone: ZoneInfo) -> None:
+    def __init__(self, title: str, description: str, url: str, language: str, timezone: ZoneInfo,
+                 icons: Sequence[tuple[str, str]] = ()) -> None:
         env = Environment(
             loader=FileSystemLoader(TEMPLATES),
             autoescape=True,
@@ -80,6 +82,7 @@ class Pages:
         self._index = env.get_template("index.html")
         self._issue = env.get_template("issue.html")
         self._item = env.get_template("item.html")
+        self._not_found = env.get_template(NOT_FOUND_PAGE)
         self._url = url
         self._tz = timezone
         self._title = clean(title) or UNTITLED
@@ -90,6 +93,7 @@ class Pages:
             "language": language,
             "site_feeds": self._site_feeds,
             "description": clean(description),
+            "icons": tuple(icons),  # (URL, MIME type): <link rel="icon">, preferred first
         }
 
     def index(
@@ -162,6 +166,10 @@ class Pages:
             image=image,
             caption=caption(text),
         )
+
+    def not_found(self) -> bytes:
+        """The page of a 404: what is not here, and where the feeds and issues are."""
+        return self._render(self._not_found, alternates=self._site_feeds)
 
     def _render(self, template: Template, **values: object) -> bytes:
         return template.render(**self._common, **values).encode("utf-8")

@@ -18,6 +18,7 @@ from feedsvc.archive import publish_archives
 from feedsvc.clock import Clock
 from feedsvc.config import Settings
 from feedsvc.events import ItemPublished, ItemUpdated, ItemWithdrawn
+from feedsvc.identity import identity
 from feedsvc.media import MEDIA_FOLDER, Image, MediaShelf, photo_numbers
 from feedsvc.paper import Paper
 from feedsvc.publish import IndexView, Publisher, Site
@@ -39,7 +40,8 @@ _ALWAYS = ("index.html", "rss.xml", "atom.xml", "feed.json")
 def publisher_for(settings: Settings, url: str, slugs: Slugs) -> Publisher:
     s = settings
     hubs = hub_urls(url, s.websub.builtin, s.websub.hubs)
-    return Publisher(s.public, Site(s.title, s.description, s.language, url, s.timezone, hubs), slugs)
+    named = identity(s.title, url, s.icon, s.logo, s.copyright)
+    return Publisher(s.public, Site(s.title, s.description, s.language, url, s.timezone, hubs, named), slugs)
 
 
 class Publication:

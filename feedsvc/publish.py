@@ -3,7 +3,8 @@
 Each method renders to bytes, then writes only what changed, atomically, and returns the paths it wrote.
 Layout (relative to public/ and to the site URL alike):
     rss.xml atom.xml feed.json (+ .gz)   sections/<slug>/… and authors/<slug>/… the same three
-    feeds.opml   index.html   issues/<YYYY-MM-DD>.html   items/<item id>.html   media/<DATE-N>.<jpg|png|webp>
+    feeds.opml   index.html   issues/<YYYY-MM-DD>.html   items/<item id>.html (pages with .gz too)
+    404.html   favicon.ico   icon.png   icon.svg   logo.png   media/<DATE-N>.<jpg|png|webp>
 """
 
 from __future__ import annotations
@@ -18,12 +19,14 @@ from zoneinfo import ZoneInfo
 
 from feedsvc import feeds, history, jsonfeed, urls
 from feedsvc.atomic import fsync_dir, holds, remove, sweep_temp_files, write_atomic
+from feedsvc.identity import Identity
 from feedsvc.media import Image
 from feedsvc.model import Entry
 from feedsvc.opml import OPML_NAME, Subscription, render_opml
 from feedsvc.pages import Pages, section_feed_title
 from feedsvc.slugs import Slugs, legacy
 from feedsvc.text import UNTITLED, clean, text_of
+from feedsvc.urls import NOT_FOUND_PAGE
 
 FEED_ID = "urn:feedsvc:feed"
 # Level 6 is zlib's default trade-off: within a few per cent of level 9 on feed XML at a fraction of the time,
@@ -39,6 +42,7 @@ class Site:
     url: str  # absolute site URL ending in "/", e.g. "http://127.0.0.1:8080/"
     timezone: ZoneInfo
     hubs: tuple[str, ...] = ()  # WebSub hubs every feed names
+    identity: Identity | None = None  # icon, logo, rights and their files; None: none named
 
 
 @dataclass(frozen=True)
@@ -95,7 +99,8 @@ class Publisher:
         self.durable = True  # False: skip fsyncs; the caller syncs the whole file system once (full rebuilds)
         self._site = site
         self.slugs = slugs if slugs is not None else Slugs()  # in memory only, without a store
-        self._pages = Pages(site.title, site.description, site.url, site.language, site.timezone)
+        icons = site.identity.page_icons if site.identity else ()
+        self._pages = Pages(site.title, site.description, site.url, site.language, site.timezone, icons)
         if public.is_dir():
             sweep_temp_files(public)  # leftovers of a process killed mid-write
 
@@ -161,6 +166,9 @@ class Publisher:
             feed_url=site.url + folder,
             feed_id=feed_id,
             timezone=site.timezone,
+            icon=site.identity.icon if site.identity else None,
+            logo=site.identity.logo if site.identity else None,
+            rights=site.identity.rights if site.identity else None,
             hubs=site.hubs,
         )
         return meta, folder
@@ -194,10 +202,14 @@ class Publisher:
         return self._write(urls.issue_path(issue_date), self._pages.issue(issue_date, entries, image_urls))
 
     def publish_index(self, view: IndexView) -> list[Path]:
-        """index.html and feeds.opml, the list of every feed it links to."""
+        """index.html and feeds.opml, the list of every feed it links to; the site's own files (the 404 page,
+        favicon.ico, the icon and logo)."""
         sections = [(name, self.section_slug(name)) for name in view.sections]
         authors = [(name, self.author_slug(name)) for name in view.authors]
         written = write_feed_file(self._public / OPML_NAME, self._opml(sections, authors), durable=self.durable)
+        written += self._write(NOT_FOUND_PAGE, self._pages.not_found())
+        for name, data in self._site.identity.files if self._site.identity else ():
+            written += self._write(name, data, gzip_sibling=False)  # images: compressed already, or tiny
         data = self._pages.index(view.issues, sections, view.next_expected, view.on_break_until,
                                  view.break_reason, authors, view.overdue)
         return written + self._write("index.html", data)
@@ -213,10 +225,18 @@ class Publisher:
         ])
 
     def remove_item(self, item_id: str) -> list[Path]:
-        """A withdrawn item's page goes away (readers following an old link get a 404, not stale text)."""
+        """A withdrawn item's page goes away (readers following an old link get a 404, not stale text); its .gz
+        first, as the server would hand it to gzip clients while it exists."""
         path = self._public / urls.item_path(item_id)
-        return [path] if remove(path) else []
+        return [p for p in (path.with_name(path.name + ".gz"), path) if remove(p)]
 
-    def _write(self, relative: str, data: bytes, *, sync_dir: bool = True) -> list[Path]:
+    def _write(self, relative: str, data: bytes, *, sync_dir: bool = True, gzip_sibling: bool = True) -> list[Path]:
+        """A page (with its .gz sibling, served to clients that accept gzip, as the feeds are) or a site file."""
         path = self._public / relative
-        return [path] if write_atomic(path, data, sync_dir=sync_dir and self.durable, durable=self.durable) else []
+        if gzip_sibling:
+            written = write_feed_file(path, data, durable=self.durable)
+        else:
+            written = [path] if write_atomic(path, data, sync_dir=False, durable=self.durable) else []
+        if written and sync_dir and self.durable:
+            fsync_dir(path.parent)
+        return written

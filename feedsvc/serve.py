@@ -28,7 +28,7 @@ from aiohttp import hdrs, web
 from aiohttp.http_exceptions import HttpProcessingError
 
 from feedsvc.connections import AcceptErrorReporter, GuardedSite, connection_cap
-from feedsvc.fileresponse import ServedFile
+from feedsvc.fileresponse import NOT_FOUND_TYPE, ServedFile, read_not_found_page
 from feedsvc.freshness import cache_control
 from feedsvc.history import SUFFIXES, closed_month_max_age
 
@@ -70,6 +70,8 @@ _SUFFIX_TYPES = {
     ".jpeg": "image/jpeg",
     ".png": "image/png",
     ".webp": "image/webp",
+    ".gif": "image/gif", ".svg": "image/svg+xml",
+    ".ico": "image/vnd.microsoft.icon",  # IANA's name; browsers take it as image/x-icon
 }
 # One path segment, after percent-decoding: starts with a letter or digit (so no "..", no hidden or
 # dot-prefixed temp files), then word characters, dots and dashes only: no "/", "\", NUL or "%".
@@ -148,6 +150,7 @@ def make_app(public: Path, *, max_age: MaxAge, status: Status, links: Links | No
     `moved` names the new place of a path that is not in `public` (answered 301, with the query kept).
     """
     root = os.path.realpath(public)
+    not_found_page = functools.partial(read_not_found_page, root)
 
     async def serve_file(request: web.Request) -> web.StreamResponse:
         # One resolution (5 lstat calls in realpath) per distinct target and second: the second in the key
@@ -164,14 +167,14 @@ def make_app(public: Path, *, max_age: MaxAge, status: Status, links: Links | No
             folder = _resolve_cached(root, path + "/", int(time.monotonic())) if not path.endswith("/") else None
             if folder is not None and os.path.isfile(folder[0]):  # /sections/jing-ji → its page, as web servers do
                 raise web.HTTPMovedPermanently(path + "/" + ("?" + query if query else ""))
-            raise web.HTTPNotFound()
+            return web.Response(status=404, body=not_found_page(), headers={hdrs.CONTENT_TYPE: NOT_FOUND_TYPE})
         path, ctype = found
         # Vary on every file: any of them may have a .gz sibling that FileResponse would pick.
         headers = {hdrs.CONTENT_TYPE: ctype, hdrs.VARY: hdrs.ACCEPT_ENCODING}
         link = links(path[len(root) + 1:].replace(os.sep, "/")) if links else None
         if link:
             headers[hdrs.LINK] = link
-        return ServedFile(path, headers=headers)
+        return ServedFile(path, headers=headers, not_found=not_found_page)
 
     async def serve_status(request: web.Request) -> web.Response:
         # status() reads the store, which an ingestion may hold for a moment: keep the event loop free meanwhile.

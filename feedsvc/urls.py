@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
+NOT_FOUND_PAGE = "404.html"  # the body of every 404 the server gives (fileresponse.py)
 _SAFE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 
 

@@ -136,9 +136,9 @@ class TestPages:
         view = IndexView([(date(2023, 9, 27), 2)], ["权威发布", "经济"], date(2023, 10, 13), None, None)
         first = publisher.publish_index(view) + publisher.publish_issue(date(2023, 9, 27), entries)
         first += [p for e in entries for p in publisher.publish_item(e)]
-        assert names(first, public) == [
-            "feeds.opml", "feeds.opml.gz", "index.html", "issues/2023-09-27.html", "items/2023-09-27-01.html",
-            "items/2023-09-27-02.html"]
+        pages = ("404.html", "index.html", "issues/2023-09-27.html", "items/2023-09-27-01.html",
+                 "items/2023-09-27-02.html")
+        assert names(first, public) == sorted(["feeds.opml", "feeds.opml.gz", *pages, *(p + ".gz" for p in pages)])
         clear_caches()
         again = publisher.publish_index(view) + publisher.publish_issue(date(2023, 9, 27), list(entries))
         again += [p for e in entries for p in publisher.publish_item(e)]
@@ -147,8 +147,8 @@ class TestPages:
     def test_remove_item_deletes_its_page_once(self, publisher, public, entries):
         publisher.publish_item(entries[0])
         page = public / "items" / "2023-09-27-02.html"
-        assert publisher.remove_item("2023-09-27-02") == [page]
-        assert not page.exists()
+        assert publisher.remove_item("2023-09-27-02") == [page.with_name(page.name + ".gz"), page]
+        assert not page.exists() and not page.with_name(page.name + ".gz").exists()
         assert publisher.remove_item("2023-09-27-02") == []
 
     @pytest.mark.parametrize("bad", ["../index", "a/b", ".hidden", ""])
