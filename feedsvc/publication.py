@@ -62,7 +62,8 @@ class Publication:
         self.media = MediaShelf(settings.data / MEDIA_FOLDER, settings.public, settings.max_image_bytes)
         self._photos: dict[date, dict[str, Image]] = {}  # per publication: the images of each issue's photo items
         self.fault: str | None = None  # why the last publication failed, until one succeeds
-        # Called after every publication (also one that failed part-way): WebSub pushes the feeds that changed.
+        # Called after every publication (also one that failed part-way), and as soon as the main feeds changed:
+        # WebSub pushes the feeds that changed.
         self.published_hooks: list[Callable[[], None]] = []
 
     def set_site_url(self, url: str) -> None:
@@ -266,7 +267,9 @@ class Publication:
         and each author's."""
         withheld, limit = self.paper.withheld(), self.settings.feed_items
         entries = self.store.entries(now, limit=limit, withheld=withheld)
-        self.publisher.publish_feeds(entries, images=self._images((e.issue_date for e in entries), now))
+        if self.publisher.publish_feeds(entries, images=self._images((e.issue_date for e in entries), now)):
+            for hook in self.published_hooks:  # push the main feeds now, not after every section, author and page
+                hook()
         for section in sorted(sections):
             entries = self.store.entries(now, limit=limit, withheld=withheld, section=section)
             self.publisher.publish_feeds(entries, section=section,
