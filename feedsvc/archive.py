@@ -5,6 +5,8 @@ A month's documents hold every public item of the month's issues, newest first; 
 month changes (an issue, a late issue, a correction, a withdrawal, a release) or when a neighbouring month appears
 or empties (their prev-archive/next-archive links move). Withdrawn and withheld items are in none of them, since
 they come from the same query as the subscription feeds. A month left with no public item loses its files.
+A feed whose subscription document holds its whole history (RFC 5005 §2, `fh:complete`: most authors' feeds,
+and every feed of a young paper) has no archive; when it outgrows one document, its archive is written whole.
 """
 
 from __future__ import annotations
@@ -30,13 +32,19 @@ class Archive:
     """Writes the month documents of one feed (the main feed, or a section's) at one moment."""
 
     def __init__(self, store: Store, publisher: Publisher, now: datetime, withheld: Collection[date],
-                 images: Images, section: str | None = None, author: str | None = None) -> None:
+                 images: Images, section: str | None = None, author: str | None = None, *,
+                 feed_items: int) -> None:
         self._store, self._publisher, self._images = store, publisher, images
         self._now, self._withheld, self._section, self._author = now, withheld, section, author
         self._meta, self._folder = publisher.feed_meta(section, author)
+        self._feed_items = feed_items
 
     def publish(self, days: Iterable[date]) -> list[Path]:
         """The months of `days` (and the neighbours whose links they move)."""
+        if self._complete():
+            return self._remove_all()
+        if not self._folder_path().is_dir():  # the feed just outgrew its subscription document
+            return self.publish_all()
         written: list[Path] = []
         for month in sorted({month_of(day) for day in days}):
             written += self._month(month, neighbours=True)
@@ -44,6 +52,8 @@ class Archive:
 
     def publish_all(self) -> list[Path]:
         """Every month, newest first (a full rebuild)."""
+        if self._complete():
+            return self._remove_all()
         written: list[Path] = []
         newest = self._edge(None, newest=True)
         month = month_of(newest) if newest else None
@@ -70,9 +80,24 @@ class Archive:
         day = self._edge(last + timedelta(days=1), newest=False) if last < date.max else None
         return month_of(day) if day else None
 
+    def _complete(self) -> bool:
+        """Whether the subscription feed holds every public entry (the same test as the publication's)."""
+        return len(self._entries(None, None, self._feed_items + 1)) <= self._feed_items
+
+    def _remove_all(self) -> list[Path]:
+        folder = self._folder_path()
+        if not folder.is_dir():
+            return []
+        removed = [path for path in sorted(folder.iterdir()) if remove(path)]
+        if removed and self._publisher.durable:
+            fsync_dir(folder)
+        return removed
+
+    def _folder_path(self) -> Path:
+        return self._publisher.public / self._folder / history.ARCHIVE_FOLDER
+
     def _paths(self, month: date) -> list[Path]:
-        folder = self._publisher.public / self._folder / history.ARCHIVE_FOLDER
-        return [folder / (month_name(month) + suffix) for suffix in history.SUFFIXES]
+        return [self._folder_path() / (month_name(month) + suffix) for suffix in history.SUFFIXES]
 
     def _month(self, month: date, *, neighbours: bool) -> list[Path]:
         entries = self._entries(month, month_end(month), ALL)
@@ -104,12 +129,12 @@ class Archive:
 
 def publish_archives(store: Store, publisher: Publisher, now: datetime, withheld: Collection[date],
                      images: Images, days: Collection[date], sections: Iterable[str], authors: Iterable[str], *,
-                     everything: bool) -> list[Path]:
+                     everything: bool, feed_items: int) -> list[Path]:
     """The main feed's months of `days`, then each of `sections`' and `authors`' (every month of every feed:
     `everything`)."""
     scopes = [(None, None), *((s, None) for s in sorted(sections)), *((None, a) for a in sorted(authors))]
     written: list[Path] = []
     for section, author in scopes:
-        archive = Archive(store, publisher, now, withheld, images, section, author)
+        archive = Archive(store, publisher, now, withheld, images, section, author, feed_items=feed_items)
         written += archive.publish_all() if everything else archive.publish(days)
     return written

@@ -1,5 +1,6 @@
 """RFC 5005 §4 (archived feeds) in a feed document: its `prev-archive`/`next-archive`/`current` links and the
-`fh:archive` mark, written into feedgen's tree (www.rfc-editor.org/rfc/rfc5005#section-4).
+`fh:archive` mark, written into feedgen's tree (www.rfc-editor.org/rfc/rfc5005#section-4); or, for a feed whose
+whole history fits in its subscription document, the `fh:complete` mark of §2 and no archive at all.
 
 feedgen writes only the `self` atom:link into RSS and knows no `fh:` element, so a feedgen extension adds them:
 to the RSS channel as atom:link elements (RFC 5005 §1.1 allows them there), to the Atom feed as links.
@@ -30,6 +31,9 @@ class History:
     """
 
     archive: bool
+    # RFC 5005 §2: the document holds every entry of its feed (so no archive links): most authors' feeds, and
+    # a young paper's. A reader then knows an entry missing from it is gone, not archived.
+    complete: bool = False
     links: tuple[tuple[str, str, str], ...] = ()
     self_rss: str | None = None
     self_atom: str | None = None
@@ -43,11 +47,13 @@ class _HistoryExtension(BaseExtension):
     def extend_ns(self) -> dict[str, str]:
         # No atom prefix: feedgen's RSS declares it already, and in Atom it is the default namespace (the W3C
         # validator warns about a prefixed Atom namespace, AvoidNamespacePrefix).
-        return {"fh": FH_NS} if self.history.archive else {}
+        return {"fh": FH_NS} if self.history.archive or self.history.complete else {}
 
     def _extend(self, parent: Any, link_tag: str, href_of: int) -> None:
         if self.history.archive:
             etree.SubElement(parent, f"{{{FH_NS}}}archive")
+        if self.history.complete:
+            etree.SubElement(parent, f"{{{FH_NS}}}complete")
         for link in self.history.links:
             etree.SubElement(parent, link_tag, href=link[href_of], rel=link[0])
 
@@ -100,6 +106,9 @@ def month_url(feed_url: str, month: date, suffix: str) -> str:
 
 def _urls(feed_url: str, month: date) -> tuple[str, str]:
     return month_url(feed_url, month, ".xml"), month_url(feed_url, month, ".atom")
+
+
+COMPLETE = History(archive=False, complete=True)
 
 
 def subscription(feed_url: str, newest: date | None) -> History | None:

@@ -234,7 +234,8 @@ class Publication:
                                               for entry in preloaded.get(day) or self.store.issue_entries(day)])
             self._publish_feeds(now, sections, authors)
             publish_archives(self.store, self.publisher, now, self.paper.withheld(),
-                             lambda some: self._images(some, now), days, sections, authors, everything=everything)
+                             lambda some: self._images(some, now), days, sections, authors,
+                             everything=everything, feed_items=self.settings.feed_items)
             for item_id in sorted(withdrawn):
                 self.publisher.remove_item(item_id)
             for day in public:
@@ -266,20 +267,18 @@ class Publication:
         """The main feeds first: they are what most readers (and drop-to-feed) wait for; then each section's
         and each author's."""
         withheld, limit = self.paper.withheld(), self.settings.feed_items
-        entries = self.store.entries(now, limit=limit, withheld=withheld)
-        if self.publisher.publish_feeds(entries, images=self._images((e.issue_date for e in entries), now)):
-            for hook in self.published_hooks:  # push the main feeds now, not after every section, author and page
-                hook()
-        for section in sorted(sections):
-            entries = self.store.entries(now, limit=limit, withheld=withheld, section=section)
-            self.publisher.publish_feeds(entries, section=section,
-                                         images=self._images((e.issue_date for e in entries), now))
-        for author in sorted(authors):
-            entries = self.store.entries(now, limit=limit, withheld=withheld, author=author)
-            if entries:
+        scopes = [(None, None), *((s, None) for s in sorted(sections)), *((None, a) for a in sorted(authors))]
+        for section, author in scopes:
+            # One entry more than a feed holds tells whether the feed is its whole history (RFC 5005 §2).
+            entries = self.store.entries(now, limit=limit + 1, withheld=withheld, section=section, author=author)
+            if author is not None and entries:
                 self.all_authors().add(author)
-            self.publisher.publish_feeds(entries, author=author,
-                                         images=self._images((e.issue_date for e in entries), now))
+            written = self.publisher.publish_feeds(
+                entries[:limit], section=section, author=author, complete=len(entries) <= limit,
+                images=self._images((e.issue_date for e in entries[:limit]), now))
+            if written and section is None and author is None:
+                for hook in self.published_hooks:  # push the main feeds now, not after every section, author and page
+                    hook()
 
     def refresh_index(self) -> None:
         """The index shows the calendar (next issue, a break): keep it current between publications."""

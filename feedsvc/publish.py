@@ -113,16 +113,17 @@ class Publisher:
         return self.slugs.author(author)
 
     def publish_feeds(self, entries: Sequence[Entry], section: str | None = None, author: str | None = None,
-                      images: Mapping[str, Image] | None = None) -> list[Path]:
+                      images: Mapping[str, Image] | None = None, *, complete: bool = False) -> list[Path]:
         """RSS, Atom and JSON Feed of `entries` (newest first): the main feeds, `section`'s or `author`'s.
         `images` (by item id) become the photo items' enclosures.
 
         They link (RFC 5005 prev-archive, JSON Feed next_url) to the month of their newest entry, whose archive
-        documents (archive.py) hold every entry of that month.
+        documents (archive.py) hold every entry of that month; or, `complete` (they are every public entry of
+        their feed), they say so and link no archive.
         """
         meta, folder = self.feed_meta(section, author)
         newest = history.month_of(entries[0].issue_date) if entries else None
-        meta = replace(meta, history=history.subscription(meta.feed_url, newest))
+        meta = replace(meta, history=history.COMPLETE if complete else history.subscription(meta.feed_url, newest))
         return self.write_feeds(folder, ("rss.xml", "atom.xml", "feed.json"), meta, entries, images)
 
     def write_feeds(self, folder: str, names: Sequence[str], meta: feeds.FeedMeta, entries: Sequence[Entry],

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -172,3 +173,44 @@ def test_months_at_the_ends_of_the_calendar() -> None:
     assert history.closed_month_max_age("sections/x/archive/2024-02.xml", now) == history.CLOSED_MONTH_MAX_AGE
     assert history.closed_month_max_age("archive/2024-03.xml", now) is None  # still open
     assert history.closed_month_max_age("archive/2024-13.xml", now) is None
+
+
+def test_a_feed_holding_its_whole_history_is_complete_until_it_outgrows_it(tmp_path: Path) -> None:
+    """RFC 5005 §2: while the subscription document lists every public item, it says fh:complete and links no
+    archive, and no archive files are written (most authors' feeds, a young paper's); one issue more than it
+    holds, and its whole archive appears, linked from it, giving back every item."""
+    from datetime import datetime
+
+    from archive_corpus import TZ, issue_text
+    from conftest import ManualClock
+
+    from feedsvc.config import Settings
+    from feedsvc.serve import ServerThread, make_app
+    from feedsvc.wiring import open_service
+
+    public = tmp_path / "data" / "public"
+    server = ServerThread(make_app(public, max_age=lambda _m: 60, status=dict), "127.0.0.1", 0)
+    server.start()
+    try:
+        settings = Settings(inbox=tmp_path / "inbox", data=tmp_path / "data", feed_items=4,
+                            base_url=f"http://127.0.0.1:{server.port}/")
+        settings.inbox.mkdir()
+        days = [date(2023, 1, 30), date(2023, 2, 1)]  # four items each, in two months
+        service = open_service(settings, ManualClock(datetime(2023, 2, 2, 12, tzinfo=TZ)))
+        try:
+            for n, day in enumerate(days):
+                path = settings.inbox / f"{day.isoformat()}.txt"
+                path.write_text(issue_text(day), encoding="utf-8")
+                service.ingest(path)
+                rss = etree.fromstring(fetch(settings.site_url + "rss.xml")[1])
+                if n == 0:
+                    assert rss.find(f".//{{{FH}}}complete") is not None
+                    assert _rel(feedparser.parse(fetch(settings.site_url + "atom.xml")[1]), "prev-archive") is None
+                    assert not (public / "archive").exists()
+            assert rss.find(f".//{{{FH}}}complete") is None
+            merged, documents, _ = walk_xml(settings.site_url + "atom.xml")
+            assert len(merged) == 8 and len(documents) == 3  # the feed, then February and January
+        finally:
+            service.close()
+    finally:
+        server.stop()
