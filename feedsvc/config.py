@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import ipaddress
 import math
 import os
 import re
@@ -51,6 +52,8 @@ class Settings:
     feed_items: int = 50
     request_timeout_seconds: float = 10.0  # a request head must arrive within this; idle keep-alive ends after it
     max_connections: int = 1000  # lowered at start to fit the descriptor limit (connections.connection_cap)
+    metrics_host: str = "127.0.0.1"  # loopback only (metrics.py)
+    metrics_port: int = 0  # 0: no metrics served
     max_age_cap_days: float = 7.0
     overdue_max_age_seconds: int = 300
     suspensions: tuple[Suspension, ...] = ()
@@ -139,6 +142,8 @@ _SIMPLE = {
     "service.max_connections": ("max_connections", int),
     "cache.max_age_cap_days": ("max_age_cap_days", float),
     "cache.overdue_max_age_seconds": ("overdue_max_age_seconds", int),
+    "metrics.host": ("metrics_host", str),
+    "metrics.port": ("metrics_port", int),
 }
 # Keys read by hand in _from_mapping (they need more than a type check).
 _SPECIAL = ("paper.timezone", "paper.weekdays", "paper.release_time", "paper.earliest_issue_date", "service.inbox",
@@ -178,7 +183,17 @@ _RANGES: dict[str, tuple[Callable[[Any], bool], str]] = {
     "max_connections": (lambda v: 1 <= v <= 1_000_000, "must be 1 to 1000000"),
     "max_age_cap_days": (lambda v: 0 < v <= 365, "must be more than 0 and at most 365 days"),
     "overdue_max_age_seconds": (lambda v: 0 <= v <= 7 * 24 * 3600, "must be 0 to 604800 seconds"),
+    # Metrics tell what the paper holds back (held issues): the operator's machine only, never the public.
+    "metrics_host": (lambda v: v == "localhost" or _is_loopback(v), "must be a loopback address (127.0.0.1, ::1)"),
+    "metrics_port": (lambda v: 0 <= v <= 65535, "must be a TCP port, 1 to 65535, or 0 for no metrics"),
 }
+
+
+def _is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _nearest(word: str, choices: Iterable[str]) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from collections.abc import Callable, Iterable
 from datetime import date, datetime
 from pathlib import Path
@@ -65,6 +66,7 @@ class Publication:
         # Called after every publication (also one that failed part-way), and as soon as the main feeds changed:
         # WebSub pushes the feeds that changed.
         self.published_hooks: list[Callable[[], None]] = []
+        self.last_seconds = 0.0  # how long the latest publication took
 
     def set_site_url(self, url: str) -> None:
         """Links follow the address actually served (port 0 binds a port only known at start)."""
@@ -203,6 +205,7 @@ class Publication:
         this succeeds, so after a failed write (it raises) the next publication catches up.
         `pages=False` writes feeds and the index only (someone else wrote the pages: `hand_over`).
         """
+        started = time.monotonic()
         now = self.clock()
         self.paper.catch_up()
         self._stale.update(self._came_due(now))
@@ -246,6 +249,7 @@ class Publication:
             if everything:
                 self.publisher.durable = True
                 os.sync()
+            self.last_seconds = time.monotonic() - started  # for the hooks (metrics)
             for hook in self.published_hooks:
                 hook()
         self.paper.mark_public(reached, now)  # in the feeds now: from here on, nothing takes them out

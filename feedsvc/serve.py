@@ -142,12 +142,14 @@ def _jsonable(value: Any) -> Any:
 
 def make_app(public: Path, *, max_age: MaxAge, status: Status, links: Links | None = None,
              websub: Route | None = None, health: Callable[[], str | None] = lambda: None,
-             max_age_per_second: bool = True, moved: Moved | None = None) -> web.Application:
+             max_age_per_second: bool = True, moved: Moved | None = None,
+             answered: Callable[[int], None] = lambda _status: None) -> web.Application:
     """The aiohttp application serving `public` (looked up per request; it may be empty or missing).
 
     `links` adds a Link header to served files (the hub and self of a feed); `websub` is the hub's POST route.
     `max_age` is asked once per file version and second (`max_age_per_second`), else on every request.
-    `moved` names the new place of a path that is not in `public` (answered 301, with the query kept).
+    `moved` names the new place of a path that is not in `public` (answered 301, with the query kept); `answered`
+    is told the status of every answer (metrics).
     """
     root = os.path.realpath(public)
     not_found_page = functools.partial(read_not_found_page, root)
@@ -201,6 +203,7 @@ def make_app(public: Path, *, max_age: MaxAge, status: Status, links: Links | No
     async def add_cache_headers(request: web.Request, response: web.StreamResponse) -> None:
         # Every answer: browsers must not guess a type other than the one declared (a feed sniffed as HTML).
         response.headers[hdrs.X_CONTENT_TYPE_OPTIONS] = "nosniff"
+        answered(response.status)
         # FileResponse only learns its final status (404, 304, ...) inside prepare(), so the caching
         # headers go on here, and only on answers worth caching: a 404 before the first publish must not stick.
         if not isinstance(response, web.FileResponse) or response.status not in _CACHED_STATUSES:

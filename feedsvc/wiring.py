@@ -15,6 +15,7 @@ import logging
 import os
 import signal
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 from datetime import date
@@ -142,6 +143,7 @@ class Daemon:
         # Imported here: the page writer processes import this module and need none of these (aiohttp alone
         # would add a fifth of a second to each writer's start).
         from feedsvc.jobs import Jobs
+        from feedsvc.metrics import Metrics, MetricsServer
         from feedsvc.serve import ServerThread, make_app
         from feedsvc.watch import InboxWatcher
         from feedsvc.websub import web as websub
@@ -162,8 +164,17 @@ class Daemon:
         self.hub = websub.hub_for(settings, clock)  # None when [websub] enabled = false
         if self.hub is not None:
             self.service.publication.published_hooks.append(self.hub.notify)
+        # Metrics only when a port is set for them: their own loopback server, never the public one.
+        self.metrics = Metrics() if settings.metrics_port else None
+        self.metrics_server = MetricsServer(self.metrics, settings.metrics_host, settings.metrics_port) \
+            if self.metrics is not None else None
+        if self.metrics is not None:
+            self.metrics.attach(self.service)
+            if self.hub is not None:
+                self.hub.delivered = self.metrics.delivered
         app = make_app(settings.public, max_age=self.service.max_age, status=self.service.status,
                        health=self.service.health, moved=self.service.publication.slugs.moved,
+                       answered=self.metrics.answered if self.metrics else lambda _status: None,
                        **websub.app_hooks(self.hub))
         self.server = ServerThread(app, settings.host, settings.port, request_timeout=settings.request_timeout_seconds,
                                    max_connections=settings.max_connections)
@@ -176,7 +187,12 @@ class Daemon:
 
     def _ingest(self, path: Path) -> None:
         # While more files wait (a flood, a catch-up after downtime) publish once, after the last of them.
-        self.service.ingest(path, publish=self.watcher.backlog() == 0, live=not self._catching_up)
+        last = self.watcher.backlog() == 0
+        if self.metrics is not None:
+            self.metrics.dropped(time.monotonic())
+        self.service.ingest(path, publish=last, live=not self._catching_up)
+        if last and self.metrics is not None:
+            self.metrics.settled()
         self._caught_up()
 
     def _caught_up(self) -> None:
@@ -212,6 +228,8 @@ class Daemon:
 
     def start(self) -> None:
         self.server.start()
+        if self.metrics_server is not None:
+            self.metrics_server.start()
         if self.settings.port == 0 and not self.settings.base_url:
             # Links must name the port actually bound.
             self.service.set_site_url(self.url)
@@ -232,6 +250,8 @@ class Daemon:
         self.watcher.stop()
         self.jobs.stop()
         self.server.stop()
+        if self.metrics_server is not None:
+            self.metrics_server.stop()
         if self.hub is not None:
             self.hub.stop()
         self.service.close()

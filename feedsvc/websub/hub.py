@@ -14,7 +14,7 @@ import asyncio
 import logging
 import secrets
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -55,6 +55,7 @@ class Hub:
         self._pings: set[asyncio.Task[None]] = set()
         self._scan_task: asyncio.Task[None] | None = None
         self._rescan = False
+        self.delivered: Callable[[str], None] = lambda _outcome: None  # delivered, failed or gone (metrics)
 
     def stats(self) -> dict[str, int]:
         """Verified subscriptions per topic (any thread)."""
@@ -248,6 +249,7 @@ class Hub:
         async with self._slots:
             outcome = await self._client.deliver(subscription.callback, document, links, subscription.secret)
         fields = {"topic": subscription.topic, "callback": subscription.callback}
+        self.delivered("delivered" if outcome.ok else "gone" if outcome.gone else "failed")
         if outcome.ok:
             self._db.delivered(*key)
             _log(logging.DEBUG, "delivered", f"{len(document.body)} bytes", **fields)
