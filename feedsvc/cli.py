@@ -72,11 +72,13 @@ def run(config_file: Path | None, log_format: str, **overrides: Any) -> None:
     from feedsvc.wiring import Daemon
 
     logs.setup(log_format)
-    settings = _settings(config_file, **overrides)
     try:
-        Daemon(settings, clocks.from_env()).run_forever()
-    except OSError as exc:  # the port is taken, the data folder is not writable, …
-        raise click.ClickException(f"cannot start: {exc}") from None
+        Daemon(_settings(config_file, **overrides), clocks.from_env()).run_forever()
+    except (OSError, FeedsvcError) as exc:  # the port is taken, the data folder is not writable, a bad setting
+        message = f"cannot start: {exc}" if isinstance(exc, OSError) else str(exc)
+        if log_format == "json":
+            logs.fatal(message)  # the log's own JSON line, not click's "Error: …"
+        raise click.ClickException(message) from None
 
 
 @cli.command()
