@@ -3,8 +3,10 @@ store file. The feed files are written here, as the publisher would, and the hub
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import os
+import socket
 import time
 import urllib.parse
 from datetime import datetime
@@ -12,15 +14,17 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from aiohttp.abc import AbstractResolver, ResolveResult
 from conftest import ManualClock, wait_for
 from spec_subscriber import Subscriber, discover
 
 from feedsvc.serve import ServerThread, make_app
 from feedsvc.store import Store
-from feedsvc.websub import web
+from feedsvc.websub import report, web
+from feedsvc.websub.client import Client
 from feedsvc.websub.hub import Hub
 from feedsvc.websub.settings import WebSubSettings
-from feedsvc.websub.topics import Topics
+from feedsvc.websub.topics import Document, Topics
 
 pytestmark = pytest.mark.slow  # a hub delivering to subscribers over HTTP, retries
 
@@ -40,7 +44,7 @@ class Site:
         self.public = root / "public"
         self.public.mkdir(parents=True)
         (self.public / "rss.xml").write_bytes(rss("one"))
-        database = root / "feedsvc.sqlite"
+        self.database = database = root / "feedsvc.sqlite"
         Store(database).close()  # the service's store creates the schema
         self.settings = WebSubSettings(**{"allowed_callback_networks": LOOPBACK, **settings})  # type: ignore[arg-type]
         self.topics = Topics(self.public, "")
@@ -116,6 +120,9 @@ def test_discovery_and_signed_delivery_of_a_change(make_site, subscribers) -> No
     assert check["hub.mode"] == "subscribe" and int(check["hub.lease_seconds"]) == 10 * 86400
     site.publish("one", "two")
     delivery = wait_for(lambda: subscriber.authentic(), what="signed delivery")[0]
+    counted = wait_for(lambda: [t for t in report.summary(site.database, site.settings)["topics"] if t["ok"]],
+                       what="the delivery counted for status")
+    assert [(t["subscriptions"], t["ok"], t["failed"], t["pending"]) for t in counted] == [(1, 1, 0, 0)]
     assert b"<title>two</title>" in delivery.body
     assert delivery.content_type == "application/rss+xml; charset=utf-8"
     assert (site.url + "websub", "hub") in delivery.links and (site.topic, "self") in delivery.links
@@ -163,6 +170,11 @@ def test_failing_callback_is_retried_then_dropped(make_site, subscribers) -> Non
     site.publish("one", "two")
     wait_for(lambda: site.hub.stats().get(site.topic, 0) == 0, what="failing subscriber dropped")
     assert failing.attempts == 3
+    # What `status` says: the topic keeps the count of subscribers it dropped.
+    info = report.summary(site.database, site.settings)
+    assert [(t["topic"], t["subscriptions"], t["dropped"]) for t in info["topics"]] == [(site.topic, 0, 1)]
+    assert report.render_text(info) == [f"push (WebSub):   {site.topic}: 0 subscribed, deliveries 0 ok, 0 failed, "
+                                        "0 pending, 1 dropped"]
 
 
 def test_gone_callback_is_dropped_at_once(make_site, subscribers) -> None:
@@ -279,3 +291,39 @@ def test_subscriptions_survive_a_restart(make_site, subscribers, clock, tmp_path
     site.hub.start()
     site.publish("one", "two")
     wait_for(lambda: subscriber.authentic(), what="delivery after restart")
+
+
+def test_a_name_that_rebinds_to_loopback_is_not_connected_to(subscribers) -> None:
+    """DNS rebinding: the callback's name leads to a public address when the hub checks it and to 127.0.0.1 when
+    the hub connects. The hub connects only to the addresses its checking resolver approved, so the callback on
+    loopback never hears from it. The name server is played by a resolver answering from a list: a real one that
+    changes its answer on cue is not to be had on loopback."""
+    target = subscribers()
+    port = int(urllib.parse.urlsplit(target.callback).port or 0)
+    answers = iter(["93.184.216.34", "127.0.0.1"])
+
+    class Rebinding(AbstractResolver):
+        async def resolve(self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET,
+                          ) -> list[ResolveResult]:
+            return [{"hostname": host, "host": next(answers), "port": port, "family": family, "proto": 0,
+                     "flags": socket.AI_NUMERICHOST}]
+
+        async def close(self) -> None:
+            pass
+
+    async def deliver() -> str:
+        client = Client(WebSubSettings(timeout_seconds=5.0))
+        await client.start()
+        client._resolver._inner = Rebinding()  # type: ignore[assignment]
+        try:
+            callback = f"http://rebinding.example:{port}/cb"
+            await client.check(callback)  # public when checked: the subscription would be accepted
+            outcome = await client.deliver(callback, Document(b"<rss/>", "application/rss+xml"), "", None)
+            assert not outcome.ok
+            return outcome.error
+        finally:
+            await client.close()
+
+    error = asyncio.run(deliver())
+    assert "127.0.0.1 is not allowed" in error, error
+    assert target.attempts == 0

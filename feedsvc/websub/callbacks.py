@@ -9,6 +9,7 @@ resolver in aiohttp, so `check_url` judges them before every request.
 
 from __future__ import annotations
 
+import errno
 import ipaddress
 import socket
 from collections.abc import Sequence
@@ -89,8 +90,9 @@ class CheckingResolver(AbstractResolver):
             try:
                 self._policy.check_address(result["host"])
             except CallbackRefused as exc:
-                # An OSError, so aiohttp reports it as a connection error naming the host.
-                raise OSError(f"{host}: {exc}") from None
+                # An OSError, so aiohttp reports it as a connection error naming the host; with an errno, as
+                # aiohttp's message shows only strerror (the reason was "[None]" in the log without one).
+                raise OSError(errno.EACCES, f"{host}: {exc}") from None
         return results
 
     async def close(self) -> None:
