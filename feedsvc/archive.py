@@ -7,6 +7,7 @@ or empties (their prev-archive/next-archive links move). Withdrawn and withheld 
 they come from the same query as the subscription feeds. A month left with no public item loses its files.
 A feed whose subscription document holds its whole history (RFC 5005 §2, `fh:complete`: most authors' feeds,
 and every feed of a young paper) has no archive; when it outgrows one document, its archive is written whole.
+Each month's HTML page and the list of months (site.py) are written along with them, from the same entries.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from feedsvc.history import month_end, month_name, month_of
 from feedsvc.media import Image
 from feedsvc.model import Entry
 from feedsvc.publish import Publisher
+from feedsvc.site import Listings
 from feedsvc.store import Store
 
 ALL = -1  # no limit: a month's documents hold the whole month
@@ -38,6 +40,8 @@ class Archive:
         self._now, self._withheld, self._section, self._author = now, withheld, section, author
         self._meta, self._folder = publisher.feed_meta(section, author)
         self._feed_items = feed_items
+        self._listings = Listings(publisher, section, author)
+        self._months_moved = False  # a month appeared or emptied during this publication
 
     def publish(self, days: Iterable[date]) -> list[Path]:
         """The months of `days` (and the neighbours whose links they move)."""
@@ -46,8 +50,11 @@ class Archive:
         if not self._folder_path().is_dir():  # the feed just outgrew its subscription document
             return self.publish_all()
         written: list[Path] = []
+        self._months_moved = False
         for month in sorted({month_of(day) for day in days}):
             written += self._month(month, neighbours=True)
+        if self._months_moved:  # only then does the list of months change
+            written += self._listings.months_page(self._months())
         return written
 
     def publish_all(self) -> list[Path]:
@@ -55,12 +62,20 @@ class Archive:
         if self._complete():
             return self._remove_all()
         written: list[Path] = []
+        months = self._months()
+        for month in months:
+            written += self._month(month, neighbours=False)
+        return written + self._listings.months_page(months)
+
+    def _months(self) -> list[date]:
+        """Every month with a public entry, newest first: one indexed query per month."""
+        months: list[date] = []
         newest = self._edge(None, newest=True)
         month = month_of(newest) if newest else None
         while month is not None:
-            written += self._month(month, neighbours=False)
+            months.append(month)
             month = self._before(month)
-        return written
+        return months
 
     def _entries(self, first: date | None, last: date | None, limit: int, oldest_first: bool = False) -> list[Entry]:
         return self._store.entries(self._now, limit=limit, withheld=self._withheld, section=self._section,
@@ -113,13 +128,17 @@ class Archive:
             images = self._images({entry.issue_date for entry in entries})
             written += self._publisher.write_feeds(self._folder + history.ARCHIVE_FOLDER, names, meta, entries,
                                                    images)
+            written += self._listings.month_page(month, entries, before, after)
         elif existed:
             for path in paths:
                 for gone in (path, path.with_name(path.name + ".gz")):
                     if remove(gone):
                         written.append(gone)
+            written += self._listings.remove_month_page(month)
             if written and self._publisher.durable:
                 fsync_dir(paths[0].parent)
+        if bool(entries) != existed:
+            self._months_moved = True
         if neighbours and bool(entries) != existed:  # the month appeared or emptied: its neighbours' links move
             for other in (before, after):
                 if other is not None:

@@ -1,10 +1,11 @@
 """Bulk ingestion (`feedsvc ingest`): several processes, so every core works.
 
 This process reads, parses and stores the files; page writers (one per core, built by
-`feedsvc.wiring.page_writer`) write the item and issue pages of each issue as soon as it is stored, reading the
-store themselves (WAL lets them read while this process writes). The feeds, section feeds and index are published
-once at the end. A crash anywhere leaves work that the daemon's recovery redoes: the published-through mark only
-moves with that final publication.
+`feedsvc.wiring.page_writer`) write the item pages of each issue as soon as it is stored, reading the store
+themselves (WAL lets them read while this process writes), and its issue page once every file is stored and the
+order of the public issues (the pages' previous/next links) is known. The feeds, section feeds, archives and index
+are published once at the end. A crash anywhere leaves work that the daemon's recovery redoes: the
+published-through mark only moves with that final publication.
 """
 
 from __future__ import annotations
@@ -21,16 +22,22 @@ from pathlib import Path
 from feedsvc.config import Settings
 from feedsvc.publish import Publisher
 from feedsvc.service import Service
+from feedsvc.site import IssueOrder
 from feedsvc.store import Store
 
 log = logging.getLogger("feedsvc")
 
-# A page writer's process target: (settings, the dates to write, the parent's pid). Top-level, for spawn.
-PageWriter = Callable[[Settings, "Queue[date | None]", int], None]
+# What a page writer is sent: a date whose item pages to write; then the public issues in date order (write the
+# issue pages of the dates sent); then None (done).
+Work = date | tuple[date, ...] | None
+# A page writer's process target: (settings, its work, the parent's pid). Top-level, for spawn.
+PageWriter = Callable[[Settings, "Queue[Work]", int], None]
 
 
-def write_pages(store: Store, publisher: Publisher, days: Queue[date | None], parent: int) -> None:
-    """The page writer's loop: item pages, then the issue page, of each date it is given, until None."""
+def write_pages(store: Store, publisher: Publisher, days: Queue[Work], parent: int) -> None:
+    """The page writer's loop: the item pages of each date it is given; given the order of the public issues,
+    the issue pages of those dates; at None, the end."""
+    written: list[date] = []
     while True:
         try:
             day = days.get(timeout=1.0)
@@ -40,10 +47,15 @@ def write_pages(store: Store, publisher: Publisher, days: Queue[date | None], pa
             continue
         if day is None:
             return
-        entries = store.issue_entries(day)
-        for entry in entries:
+        if isinstance(day, tuple):
+            order = IssueOrder(day)
+            for issue in written:
+                publisher.publish_issue(issue, store.issue_entries(issue), neighbours=order.neighbours(issue))
+            written.clear()
+            continue
+        for entry in store.issue_entries(day):
             publisher.publish_item(entry)
-        publisher.publish_issue(day, entries)
+        written.append(day)
 
 
 def backfill(service: Service, paths: Iterable[Path], page_writer: PageWriter) -> int:
@@ -51,7 +63,7 @@ def backfill(service: Service, paths: Iterable[Path], page_writer: PageWriter) -
     # spawn, not fork: a child must not inherit this process's open SQLite connection.
     context = multiprocessing.get_context("spawn")
     # One writer per core: page writing costs more than parsing and storing, and the OS shares the cores out.
-    queues: list[Queue[date | None]] = [context.Queue(maxsize=256) for _ in range(os.cpu_count() or 1)]
+    queues: list[Queue[Work]] = [context.Queue(maxsize=256) for _ in range(os.cpu_count() or 1)]
     writers = [context.Process(target=page_writer, args=(service.settings, q, os.getpid()), name="feedsvc-pages",
                                daemon=True) for q in queues]
     for writer in writers:
@@ -68,6 +80,9 @@ def backfill(service: Service, paths: Iterable[Path], page_writer: PageWriter) -
                     break
             if not all(w.is_alive() for w in writers):
                 break
+        order = tuple(service.publication.paper.public_days(service.clock()))
+        for days, writer in zip(queues, writers, strict=True):
+            _send(days, writer, order)
     finally:
         for days, writer in zip(queues, writers, strict=True):
             _send(days, writer, None)
@@ -81,7 +96,7 @@ def backfill(service: Service, paths: Iterable[Path], page_writer: PageWriter) -
     return changed
 
 
-def _send(days: Queue[date | None], writer: multiprocessing.process.BaseProcess, day: date | None) -> bool:
+def _send(days: Queue[Work], writer: multiprocessing.process.BaseProcess, day: Work) -> bool:
     """Queue `day` for `writer`, unless the writer has died (a full queue would then block for ever)."""
     while writer.is_alive():
         try:

@@ -1,8 +1,9 @@
-"""HTML pages (index, issue, item) from autoescaped Jinja2 templates; deterministic, no build time in them."""
+"""HTML pages (index, issue, item) from autoescaped Jinja2 templates; deterministic, no build time in them.
+The listing pages (months, sections, authors) are site.py's, on the same templates and headlines."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -11,9 +12,11 @@ from zoneinfo import ZoneInfo
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template
 
 from feedsvc import urls
+from feedsvc.history import month_name, month_of
 from feedsvc.model import Entry
 from feedsvc.opml import OPML_NAME
 from feedsvc.parse.cndates import WEEKDAY_NAMES
+from feedsvc.slugs import Slugs
 from feedsvc.text import UNTITLED, Text, clean, text_of
 from feedsvc.urls import NOT_FOUND_PAGE
 
@@ -39,6 +42,35 @@ class FeedLink:
 class SectionFeeds:
     name: str
     feeds: tuple[FeedLink, ...]
+    href: str = ""  # the section's or author's own page
+
+
+@dataclass(frozen=True)
+class Link:
+    name: str
+    href: str
+
+
+@dataclass(frozen=True)
+class Headline:
+    """An item as a listing shows it: title, kind, section, authors and its first line, each linked."""
+
+    title: str
+    href: str
+    kind: str
+    section: Link | None
+    authors: tuple[Link, ...]
+    lede: str
+    image: str | None = None
+
+
+@dataclass(frozen=True)
+class IssueGroup:
+    """One issue's headlines in a listing, under its date."""
+
+    day: date
+    href: str
+    headlines: tuple[Headline, ...]
 
 
 def feed_links(folder_url: str, title: str) -> tuple[FeedLink, ...]:
@@ -69,7 +101,7 @@ class Pages:
     """Renders pages to bytes; the environment and templates are built once, since this runs on every drop."""
 
     def __init__(self, title: str, description: str, url: str, language: str, timezone: ZoneInfo,
-                 icons: Sequence[tuple[str, str]] = ()) -> None:
+                 icons: Sequence[tuple[str, str]] = (), slugs: Slugs | None = None) -> None:
         env = Environment(
             loader=FileSystemLoader(TEMPLATES),
             autoescape=True,
@@ -79,6 +111,8 @@ class Pages:
             keep_trailing_newline=True,
         )
         env.globals["weekday"] = weekday
+        self.env = env
+        self.slugs = slugs if slugs is not None else Slugs()
         self._index = env.get_template("index.html")
         self._issue = env.get_template("issue.html")
         self._item = env.get_template("item.html")
@@ -96,6 +130,37 @@ class Pages:
             "icons": tuple(icons),  # (URL, MIME type): <link rel="icon">, preferred first
         }
 
+    # --- links and headlines (also site.py's) ----------------------------------------------------------------
+
+    def section_link(self, name: str) -> Link:
+        return Link(clean(name), self._url + urls.section_path(self.slugs.section(name)))
+
+    def author_link(self, name: str) -> Link:
+        return Link(clean(name), self._url + urls.author_path(self.slugs.author(name)))
+
+    def headline(self, entry: Entry, image: str | None = None) -> Headline:
+        text = text_of(entry.item)
+        return Headline(text.title, self._url + urls.item_path(entry.item.id), kind_label(entry),
+                        self.section_link(text.section) if text.section else None,
+                        tuple(self.author_link(name) for name in text.authors), text.lede, image)
+
+    def by_issue(self, entries: Iterable[Entry], images: Mapping[str, str] | None = None) -> list[IssueGroup]:
+        """Headlines under their issue's date, in the order given (newest issue first, page order within)."""
+        groups: list[IssueGroup] = []
+        for entry in entries:
+            if not groups or groups[-1].day != entry.issue_date:
+                groups.append(IssueGroup(entry.issue_date, self._url + urls.issue_path(entry.issue_date), ()))
+            last = groups[-1]
+            headline = self.headline(entry, (images or {}).get(entry.item.id))
+            groups[-1] = IssueGroup(last.day, last.href, (*last.headlines, headline))
+        return groups
+
+    def month_href(self, folder: str, month: date) -> str:
+        """The page of `month` in the archive of the feed folder `folder` ("" for the whole paper)."""
+        return f"{self._url}{folder}archive/{month_name(month)}.html"
+
+    # --- pages ---------------------------------------------------------------------------------------------------
+
     def index(
         self,
         issues: Sequence[tuple[date, int]],
@@ -105,27 +170,27 @@ class Pages:
         break_reason: str | None,
         authors: Sequence[tuple[str, str]] = (),
         overdue: date | None = None,
+        latest: Sequence[Entry] = (),
+        archived: bool = True,
     ) -> bytes:
-        """The home page; `sections` and `authors` are (name, slug) pairs."""
-        section_feeds = [
-            SectionFeeds(
-                clean(name),
-                feed_links(self._url + urls.section_path(slug), section_feed_title(self._title, name)),
-            )
-            for name, slug in sections
-        ]
+        """The home page; `sections` and `authors` are (name, slug) pairs; `latest`: the newest issue's items."""
+
+        def scope(name: str, folder: str) -> SectionFeeds:
+            href = self._url + folder
+            return SectionFeeds(clean(name), feed_links(href, section_feed_title(self._title, name)), href)
+
+        months = sorted({month_of(day) for day, _count in issues}, reverse=True)
         return self._render(
             self._index,
             alternates=self._site_feeds,
             issues=[
                 {"date": day, "count": count, "href": self._url + urls.issue_path(day)} for day, count in issues
             ],
-            sections=section_feeds,
-            authors=[
-                SectionFeeds(clean(name),
-                             feed_links(self._url + urls.author_path(slug), section_feed_title(self._title, name)))
-                for name, slug in authors
-            ],
+            latest=self.by_issue(sorted(latest, key=lambda e: e.item.ordinal))[:1],
+            sections=[scope(name, urls.section_path(slug)) for name, slug in sections],
+            authors=[scope(name, urls.author_path(slug)) for name, slug in authors],
+            archive=self._url + "archive/" if archived else None,
+            months=[Link(month_name(m), self.month_href("", m)) for m in months] if archived else [],
             opml=self._url + OPML_NAME,
             next_expected=next_expected,
             overdue=overdue,
@@ -133,32 +198,43 @@ class Pages:
             break_reason=clean(break_reason or "") or None,
         )
 
-    def issue(self, issue_date: date, entries: Sequence[Entry], images: Mapping[str, str] | None = None) -> bytes:
-        """One issue's page: its items in page order, each linking to its own page; photos by `images` URL."""
-        items = [
-            {"href": self._url + urls.item_path(e.item.id), "kind": kind_label(e), "text": text_of(e.item),
-             "image": (images or {}).get(e.item.id)}
-            for e in sorted(entries, key=lambda e: e.item.ordinal)
-        ]
-        return self._render(self._issue, alternates=self._site_feeds, issue_date=issue_date, items=items)
+    def issue(self, issue_date: date, entries: Sequence[Entry], images: Mapping[str, str] | None = None,
+              neighbours: tuple[date | None, date | None] = (None, None)) -> bytes:
+        """One issue's page: its headlines in page order, each linking to its item's page (photos by `images`
+        URL), and links to the public issues before and after it (`neighbours`)."""
+        ordered = sorted(entries, key=lambda e: e.item.ordinal)
+        before, after = neighbours
+        return self._render(
+            self._issue, alternates=self._site_feeds, issue_date=issue_date,
+            items=[self.headline(e, (images or {}).get(e.item.id)) for e in ordered],
+            before=Link(before.isoformat(), self._url + urls.issue_path(before)) if before else None,
+            after=Link(after.isoformat(), self._url + urls.issue_path(after)) if after else None,
+        )
 
     def item(self, entry: Entry, section_slug: str | None, image: str | None = None,
              authors: Sequence[tuple[str, str]] = ()) -> bytes:
-        """An item's page (the feeds' item link); it also advertises its section's and its authors' feeds
-        (`authors`: (name, slug) pairs)."""
+        """An item's page (the feeds' item link): it links its section's and its authors' pages and advertises
+        their feeds (`authors`: (name, slug) pairs)."""
         text = text_of(entry.item)
         section = text.section
         alternates = self._site_feeds
+        section_link = None
         if section and section_slug:
             folder = self._url + urls.section_path(section_slug)
             alternates += feed_links(folder, section_feed_title(self._title, section))
+            section_link = Link(section, folder)
+        author_links = []
         for name, slug in authors:
-            alternates += feed_links(self._url + urls.author_path(slug), section_feed_title(self._title, name))
+            folder = self._url + urls.author_path(slug)
+            alternates += feed_links(folder, section_feed_title(self._title, name))
+            author_links.append(Link(clean(name), folder))
         return self._render(
             self._item,
             alternates=alternates,
             text=text,
             kind=kind_label(entry),
+            section=section_link,
+            authors=author_links or [Link(name, "") for name in text.authors],
             published=entry.published.astimezone(self._tz),
             updated=entry.updated.astimezone(self._tz),
             issue_date=entry.issue_date,
@@ -170,6 +246,13 @@ class Pages:
     def not_found(self) -> bytes:
         """The page of a 404: what is not here, and where the feeds and issues are."""
         return self._render(self._not_found, alternates=self._site_feeds)
+
+    def render(self, template: Template, **values: object) -> bytes:
+        return self._render(template, **values)
+
+    @property
+    def common_feeds(self) -> tuple[FeedLink, ...]:
+        return self._site_feeds
 
     def _render(self, template: Template, **values: object) -> bytes:
         return template.render(**self._common, **values).encode("utf-8")

@@ -95,6 +95,10 @@ class Paper:
             return False
         return record.forced or day not in self.calendar.suspended_dates()
 
+    def public_days(self, now: datetime) -> list[date]:
+        """Every issue in the feeds at `now`, oldest first (the store is asked only about the few not public yet)."""
+        return sorted(day for day in self.dates if self.is_public(day, now))
+
     def in_feeds(self, day: date) -> bool:
         """Whether the feeds hold the issue of `day` (freshness follows this, not whether the issue exists)."""
         return day in self.public

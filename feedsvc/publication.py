@@ -23,13 +23,13 @@ from feedsvc.identity import identity
 from feedsvc.media import MEDIA_FOLDER, Image, MediaShelf, photo_numbers
 from feedsvc.paper import Paper
 from feedsvc.publish import IndexView, Publisher, Site
+from feedsvc.site import IssueOrder, Listings, index_view
 from feedsvc.slugs import Slugs
 from feedsvc.store import Store
 from feedsvc.websub.discovery import hub_urls
 
 log = logging.getLogger("feedsvc")
 
-INDEX_ISSUES = 30
 # In the data folder: the id of the last logged event whose effects public/ shows. Events after it (the
 # process died between an ingestion's commit and its publication) are published again at start. Written in
 # place: a write cut short leaves a prefix of the digits (a smaller id: more is replayed) or nothing (all is).
@@ -57,6 +57,7 @@ class Publication:
         self._withdrawn: set[str] = set()  # item ids whose pages go once no feed links to them
         self._vacated_sections: set[str] = set()  # sections a correction took items out of
         self._vacated_authors: set[str] = set()  # authors a correction took items from
+        self._handed: set[date] = set()  # issues whose pages a backfill's page writers write (`hand_over`)
         self._authors: set[str] | None = None  # every author with a live item, once a publication asked
         self._mark: int | None = None  # the PUBLISHED_MARK last written by this process
         self._released_through = clock()
@@ -163,6 +164,7 @@ class Publication:
         now = self.clock()
         days = sorted(d for d in self._stale if self.paper.is_public(d, now))
         self._stale.difference_update(days)
+        self._handed.update(days)
         self.paper.mark_public(days, now)  # the caller's pages and this publication's feeds will hold them
         return days
 
@@ -212,6 +214,7 @@ class Publication:
         through = self.store.last_event_id()
         stale, withdrawn = set(self._stale), set(self._withdrawn)
         vacated_sections, vacated_authors = set(self._vacated_sections), set(self._vacated_authors)
+        handed = set(self._handed)
         # A full rebuild visits every issue, unless someone else wrote the pages (`hand_over`).
         days = {r.issue_date for r in self.store.issues()} if everything and pages else stale
         self._released_through = now
@@ -241,9 +244,11 @@ class Publication:
                              everything=everything, feed_items=self.settings.feed_items)
             for item_id in sorted(withdrawn):
                 self.publisher.remove_item(item_id)
-            for day in public:
+            # Then the pages of the public issues next to every changed one: their previous/next links move.
+            order = IssueOrder(self.paper.public_days(now))
+            for day in [*public, *sorted(order.around(days | handed) - set(public) - handed)]:
                 self.publisher.publish_issue(day, preloaded.get(day) or self.store.issue_entries(day),
-                                             self._images([day], now))
+                                             self._images([day], now), order.neighbours(day))
             self.publisher.publish_index(self._index_view(now))
         finally:
             if everything:
@@ -257,6 +262,7 @@ class Publication:
         self._withdrawn.difference_update(withdrawn)
         self._vacated_sections.difference_update(vacated_sections)
         self._vacated_authors.difference_update(vacated_authors)
+        self._handed.difference_update(handed)
         if through != self._mark:
             (self.settings.data / PUBLISHED_MARK).write_text(f"{through}\n")
             self._mark = through
@@ -277,9 +283,12 @@ class Publication:
             entries = self.store.entries(now, limit=limit + 1, withheld=withheld, section=section, author=author)
             if author is not None and entries:
                 self.all_authors().add(author)
+            complete = len(entries) <= limit
             written = self.publisher.publish_feeds(
-                entries[:limit], section=section, author=author, complete=len(entries) <= limit,
+                entries[:limit], section=section, author=author, complete=complete,
                 images=self._images((e.issue_date for e in entries[:limit]), now))
+            if section is not None or author is not None:  # the whole paper's front page is index.html
+                Listings(self.publisher, section, author).front_page(entries[:limit], complete=complete)
             if written and section is None and author is None:
                 for hook in self.published_hooks:  # push the main feeds now, not after every section, author and page
                     hook()
@@ -292,9 +301,4 @@ class Publication:
             log.error("index.html not refreshed: %s", exc)
 
     def _index_view(self, now: datetime) -> IndexView:
-        issues = [(r.issue_date, r.item_count) for r in self.store.issues(limit=INDEX_ISSUES * 2)
-                  if self.paper.is_public(r.issue_date, now)][:INDEX_ISSUES]
-        calendar = self.paper.calendar
-        resume, reason = calendar.break_until(now) or (None, None)
-        return IndexView(issues, self.store.sections(), calendar.next_expected(now), resume, reason,
-                         sorted(self.all_authors()), calendar.overdue(now, self.paper.dates.__contains__))
+        return index_view(self.store, self.paper, now, self.all_authors(), self.settings.feed_items)

@@ -56,6 +56,8 @@ class IndexView:
     break_reason: str | None  # e.g. "休刊通知 of 2023-09-27"
     authors: Sequence[str] = ()
     overdue: date | None = None  # an expected issue whose release time passed and that has not arrived
+    latest: Sequence[Entry] = ()  # the newest public issue's items: their headlines
+    archived: bool = False  # the archive pages exist (the main feed does not hold every item)
 
 
 def _gz_holds(gz_path: Path, data: bytes) -> bool:
@@ -100,7 +102,7 @@ class Publisher:
         self._site = site
         self.slugs = slugs if slugs is not None else Slugs()  # in memory only, without a store
         icons = site.identity.page_icons if site.identity else ()
-        self._pages = Pages(site.title, site.description, site.url, site.language, site.timezone, icons)
+        self.pages = Pages(site.title, site.description, site.url, site.language, site.timezone, icons, self.slugs)
         if public.is_dir():
             sweep_temp_files(public)  # leftovers of a process killed mid-write
 
@@ -182,7 +184,7 @@ class Publisher:
         section = text_of(entry.item).section
         image_url = self._site.url + image.path if image else None
         authors = [(name, self.author_slug(name)) for name in entry.item.authors]
-        data = self._pages.item(entry, self.section_slug(section) if section else None, image_url, authors)
+        data = self.pages.item(entry, self.section_slug(section) if section else None, image_url, authors)
         return self._write(urls.item_path(entry.item.id), data, sync_dir=sync_dir)
 
     def publish_items(self, entries: Sequence[tuple[Entry, Image | None]]) -> list[Path]:
@@ -197,10 +199,12 @@ class Publisher:
                 fsync_dir(written[0].parent)
         return written
 
-    def publish_issue(self, issue_date: date, entries: Sequence[Entry],
-                      images: Mapping[str, Image] | None = None) -> list[Path]:
+    def publish_issue(self, issue_date: date, entries: Sequence[Entry], images: Mapping[str, Image] | None = None,
+                      neighbours: tuple[date | None, date | None] = (None, None)) -> list[Path]:
+        """An issue's page, linking the public issues before and after it (`neighbours`)."""
         image_urls = {i: self._site.url + image.path for i, image in (images or {}).items()}
-        return self._write(urls.issue_path(issue_date), self._pages.issue(issue_date, entries, image_urls))
+        return self._write(urls.issue_path(issue_date),
+                           self.pages.issue(issue_date, entries, image_urls, neighbours))
 
     def publish_index(self, view: IndexView) -> list[Path]:
         """index.html and feeds.opml, the list of every feed it links to; the site's own files (the 404 page,
@@ -208,11 +212,11 @@ class Publisher:
         sections = [(name, self.section_slug(name)) for name in view.sections]
         authors = [(name, self.author_slug(name)) for name in view.authors]
         written = write_feed_file(self._public / OPML_NAME, self._opml(sections, authors), durable=self.durable)
-        written += self._write(NOT_FOUND_PAGE, self._pages.not_found())
+        written += self._write(NOT_FOUND_PAGE, self.pages.not_found())
         for name, data in self._site.identity.files if self._site.identity else ():
             written += self._write(name, data, gzip_sibling=False)  # images: compressed already, or tiny
-        data = self._pages.index(view.issues, sections, view.next_expected, view.on_break_until,
-                                 view.break_reason, authors, view.overdue)
+        data = self.pages.index(view.issues, sections, view.next_expected, view.on_break_until,
+                                view.break_reason, authors, view.overdue, view.latest, view.archived)
         return written + self._write("index.html", data)
 
     def _opml(self, sections: Sequence[tuple[str, str]], authors: Sequence[tuple[str, str]]) -> bytes:
@@ -230,6 +234,10 @@ class Publisher:
         first, as the server would hand it to gzip clients while it exists."""
         path = self._public / urls.item_path(item_id)
         return [p for p in (path.with_name(path.name + ".gz"), path) if remove(p)]
+
+    def write_page(self, relative: str, data: bytes) -> list[Path]:
+        """Write one page (and its .gz) under public/, atomically, only when its bytes change; the paths written."""
+        return self._write(relative, data)
 
     def _write(self, relative: str, data: bytes, *, sync_dir: bool = True, gzip_sibling: bool = True) -> list[Path]:
         """A page (with its .gz sibling, served to clients that accept gzip, as the feeds are) or a site file."""

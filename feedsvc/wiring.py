@@ -18,7 +18,6 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
-from datetime import date
 from multiprocessing.queues import Queue
 from pathlib import Path
 from types import FrameType
@@ -99,7 +98,7 @@ def service_for(settings: Settings, clock: Clock = system_clock) -> Iterator[Ser
 
 # --- the backfill ------------------------------------------------------------------------------------------
 
-def page_writer(settings: Settings, days: Queue[date | None], parent: int) -> None:
+def page_writer(settings: Settings, days: Queue[backfill.Work], parent: int) -> None:
     """A page writer process (spawned: it inherits nothing): its own store connection and publisher."""
     store = Store(settings.database)
     slugs = Slugs(settings.database)

@@ -108,8 +108,13 @@ def test_archive_documents_are_marked_and_linked_both_ways(paper: Paper) -> None
             assert links["self"] == months[n]
 
 
-def test_json_feed_next_url_reads_back_to_the_first_issue(paper: Paper) -> None:
-    url: str | None = paper.url + "feed.json"
+@pytest.mark.parametrize("section", [None, "经济"])
+def test_json_feed_next_url_reads_back_to_the_first_issue(paper: Paper, section: str | None) -> None:
+    """The main feed's and a section's: next_url from feed.json through the month pages gives every item once."""
+    slugs = paper.service.publication.slugs
+    folder = f"sections/{slugs.section(section)}/" if section else ""
+    expected = paper.sections[section] if section else set(paper.public_ids)
+    url: str | None = paper.url + folder + "feed.json"
     merged: dict[str, dict[str, Any]] = {}
     pages = 0
     while url:
@@ -124,8 +129,9 @@ def test_json_feed_next_url_reads_back_to_the_first_issue(paper: Paper) -> None:
         pages += 1
         assert pages < 100
         url = document.get("next_url")
-    assert set(merged) == set(paper.public_ids)
-    assert {merged[key]["title"] for key in merged} == set(paper.public_ids.values())
+    assert set(merged) == expected
+    assert {merged[key]["title"] for key in merged} == {paper.public_ids[key] for key in expected}
+    assert not set(merged) & (paper.withdrawn | paper.held)
     assert pages > 8
 
 

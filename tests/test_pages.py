@@ -70,17 +70,38 @@ class TestItemPage:
         assert URL in hrefs
         assert alternates(doc) == MAIN_FEEDS  # no section slug given: main feeds only
 
+    def test_links_its_section_and_authors_pages(self, pages, article):
+        doc = lxml.html.fromstring(pages.item(article, "quan-wei-fa-bu", None,
+                                              [("章斐然", "zhang-fei-ran"), ("王震", "wang-zhen")]))
+        meta = [(a.get("href"), a.text_content()) for a in doc.xpath("//article/p[@class='meta'][1]/a")]
+        assert meta == [(URL + "sections/quan-wei-fa-bu/", "权威发布"), (URL + "authors/zhang-fei-ran/", "章斐然"),
+                        (URL + "authors/wang-zhen/", "王震")]
+
 
 class TestIssuePage:
-    def test_lists_items_in_page_order_with_links(self, pages, article):
+    def test_lists_headlines_in_page_order_with_links(self, pages, article):
         second = Entry(Item("2023-09-27-02", 2, ItemKind.PHOTO, "秋粮收获忙", None, authors=("徐速绘",)),
                        article.issue_date, article.published, article.published)
         doc = lxml.html.fromstring(pages.issue(date(2023, 9, 27), [second, article]))
-        links = [(a.get("href"), a.text_content()) for a in doc.xpath("//ul[@class='items']//a")]
-        assert links == [("http://127.0.0.1:8080/items/2023-09-27-01.html", "城市<script>alert(1)</script>竞争力"),
-                         ("http://127.0.0.1:8080/items/2023-09-27-02.html", "秋粮收获忙")]
+        titles = [(a.get("href"), a.text_content())
+                  for a in doc.xpath("//ul[contains(@class, 'items')]//a[@class='title']")]
+        assert titles == [("http://127.0.0.1:8080/items/2023-09-27-01.html", "城市<script>alert(1)</script>竞争力"),
+                          ("http://127.0.0.1:8080/items/2023-09-27-02.html", "秋粮收获忙")]
+        first = doc.xpath("//ul[contains(@class, 'items')]/li")[0]
+        bylines = [(a.get("href"), a.text_content()) for a in first.xpath(".//p[@class='byline']/a")]
+        assert bylines == [(URL + "sections/quan-wei-fa-bu/", "权威发布"), (URL + "authors/zhang-fei-ran/", "章斐然"),
+                           (URL + "authors/wang-zhen/", "王震")]
+        assert first.xpath("string(.//p[@class='lede'])") == "第一段 <b>不是标签</b>。"
         assert alternates(doc) == MAIN_FEEDS
         assert "2023-09-27" in doc.xpath("string(//h1)")
+
+    def test_links_the_issues_before_and_after_and_its_month(self, pages, article):
+        doc = lxml.html.fromstring(pages.issue(date(2023, 9, 27), [article],
+                                               neighbours=(date(2023, 9, 25), date(2023, 10, 13))))
+        assert doc.xpath("//a[@rel='prev']/@href") == [URL + "issues/2023-09-25.html"]
+        assert doc.xpath("//a[@rel='next']/@href") == [URL + "issues/2023-10-13.html"]
+        first = lxml.html.fromstring(pages.issue(date(2023, 9, 27), [article]))
+        assert first.xpath("//a[@rel='prev' or @rel='next']") == []
 
 
 class TestIndex:
@@ -109,6 +130,17 @@ class TestIndex:
         assert "休刊中" in notice
         assert "resumes 2023-10-13" in notice
         assert "休刊通知 of 2023-09-27" in notice
+
+    def test_the_latest_issue_is_shown_by_its_headlines_and_the_archive_is_linked(self, pages, article):
+        doc = lxml.html.fromstring(pages.index([(date(2023, 9, 27), 1)], [("权威发布", "quan-wei-fa-bu")],
+                                               None, None, None, latest=[article]))
+        latest = doc.xpath("//ul[contains(@class, 'latest')]/li")
+        assert [li.xpath("string(a[@class='title'])") for li in latest] == ["城市<script>alert(1)</script>竞争力"]
+        assert latest[0].xpath("string(p[@class='lede'])") == "第一段 <b>不是标签</b>。"
+        assert "章斐然" in latest[0].xpath("string(p[@class='byline'])")
+        hrefs = doc.xpath("//a/@href")
+        assert URL + "archive/" in hrefs and URL + "archive/2023-09.html" in hrefs
+        assert URL + "sections/quan-wei-fa-bu/" in hrefs
 
     def test_no_issues_yet(self, pages):
         doc = lxml.html.fromstring(pages.index([], [], None, None, None))
