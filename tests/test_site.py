@@ -7,15 +7,19 @@ import os
 import re
 from collections import deque
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import date, datetime, timedelta
+from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
 import lxml.html
 import pytest
-from archive_corpus import HELD_DAY, Paper, build, issue_text
-from conftest import fetch
+from archive_corpus import HELD_DAY, TZ, Paper, build, issue_text
+from conftest import ManualClock, fetch
 
+from feedsvc.config import Settings
 from feedsvc.history import month_name
+from feedsvc.serve import ServerThread, make_app
+from feedsvc.wiring import open_service
 
 pytestmark = pytest.mark.slow  # a 210-issue archive
 
@@ -154,3 +158,30 @@ def test_a_drop_rewrites_only_the_pages_that_list_it(paper: Paper) -> None:
     assert all(month_name(day) in found and len(found) <= 2 for found in months.values()), months
     assert f"issues/{last.isoformat()}.html" in changed  # its "next" link
     assert os.path.exists(public / "issues" / f"{day.isoformat()}.html")
+
+
+def test_a_young_paper_links_no_archive_it_does_not_have(tmp_path: Path) -> None:
+    """Feeds that hold every item have no archive (RFC 5005 §2, archive.py): then neither the home page nor a
+    section's page links one, and every issue and item is still reached."""
+    public = tmp_path / "data" / "public"
+    server = ServerThread(make_app(public, max_age=lambda _m: 60, status=dict), "127.0.0.1", 0)
+    server.start()
+    settings = Settings(inbox=tmp_path / "inbox", data=tmp_path / "data", base_url=f"http://127.0.0.1:{server.port}/")
+    settings.inbox.mkdir()
+    days = [date(2023, 9, 25), date(2023, 9, 27), date(2023, 10, 13)]
+    service = open_service(settings, ManualClock(datetime(2023, 10, 14, 9, tzinfo=TZ)))
+    try:
+        for day in days:
+            path = settings.inbox / f"{day.isoformat()}.txt"
+            path.write_text(issue_text(day), encoding="utf-8")
+            service.ingest(path)
+        pages = crawl(settings.site_url)
+        assert not (public / "archive").exists()
+        assert {f"{settings.site_url}issues/{day.isoformat()}.html" for day in days} <= set(pages)
+        items = {f"{settings.site_url}items/{e.item.id}.html" for day in days for e in service.store.issue_entries(day)}
+        assert len(items) >= 12 and items <= set(pages)
+        assert f"{settings.site_url}sections/jing-ji/" in pages
+        assert not [url for url in pages if "/archive/" in url]
+    finally:
+        server.stop()
+        service.close()
