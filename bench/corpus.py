@@ -7,6 +7,7 @@ datelines and every byline form, photos with agency credits, editor credits, and
 
 from __future__ import annotations
 
+import functools
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -22,6 +23,11 @@ _SURNAMES = (
     "沈姚卢姜崔钟谭陆汪范金石廖贾夏韦傅方邹熊孟秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
 )
 _GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰涛明超秀霞平刚桂英华玉兰萍鹏辉建红斌宇浩凯健俊帆帅旭宁琳晶欣悦晨阳佳颖倩婷雪慧"
+# A paper's bylines come mostly from its staff: a city daily has a newsroom of a few hundred, of whom ~150 sign
+# stories; now and then a contributor signs once. (A byline drawn at random for every story would give each
+# story an author of its own, and the site a feed per story.)
+_STAFF = 150
+_CONTRIBUTOR_SHARE = 0.05
 _CITIES = ("北京", "上海", "广州", "深圳", "杭州", "南京", "成都", "武汉", "西安", "重庆")
 _SECTORS = (
     "数字经济",
@@ -128,6 +134,19 @@ def issues(count: int, start: date, *, seed: int = 0) -> Iterator[GeneratedIssue
         yield GeneratedIssue(f"{day.isoformat()}.txt", data, day, issue.items, suspended)
 
 
+def _random_name(rng: random.Random) -> str:
+    return rng.choice(_SURNAMES) + "".join(rng.choices(_GIVEN, k=rng.choice((1, 2, 2))))
+
+
+@functools.cache
+def _staff() -> tuple[str, ...]:
+    rng = random.Random("staff")
+    names: dict[str, None] = {}
+    while len(names) < _STAFF:
+        names[_random_name(rng)] = None
+    return tuple(names)
+
+
 def _next_publication(day: date, skip: set[date], *, inclusive: bool = False) -> date:
     day = day if inclusive else day + timedelta(days=1)
     while day.weekday() not in WEEKDAYS or day in skip:
@@ -163,7 +182,9 @@ class _Issue:
         )
 
     def _name(self) -> str:
-        return self.rng.choice(_SURNAMES) + "".join(self.rng.choices(_GIVEN, k=self.rng.choice((1, 2, 2))))
+        if self.rng.random() >= _CONTRIBUTOR_SHARE:
+            return self.rng.choice(_staff())
+        return _random_name(self.rng)
 
     def _paragraph(self) -> str:
         return "".join(self._fill(s) for s in self.rng.sample(_SENTENCES, self.rng.randint(2, 4)))
