@@ -86,17 +86,19 @@ class Listings:
         unless they are all there is (`complete`: the feed has no archive), the newest month's page and every
         month."""
         newest = entries[0].issue_date.replace(day=1) if entries else None
-        pager = Pager(self._month_link(newest), self._all, None) if newest and not complete else None
+        by_month = self._month_link(newest)
+        more: list[Link] = []
         if not entries:
             note = ""
-        elif complete:
-            note = f"全部 {len(entries)} 篇 All {len(entries)} items"
-        else:
-            note = f"最新 {len(entries)} 篇 The newest {len(entries)} items; older ones by month:"
+        elif complete or by_month is None:
+            note = f"全部 {len(entries)} 篇 All {len(entries)} items."
+        else:  # the newest month's page (whose pager leads to the months before it), and every month
+            note = f"最新 {len(entries)} 篇 The newest {len(entries)} items; all of them by month:"
+            more = [by_month, self._all]
         data = self._pages.render(
             self._pages.env.get_template("listing.html"), alternates=(*self._pages.common_feeds, *self._feeds),
-            heading=self._heading, crumbs=[], here=self._heading, feeds=self._feeds, pager=pager, ledes=True,
-            note=note, groups=self._pages.by_issue(entries))
+            heading=self._heading, crumbs=[], here=self._heading, feeds=self._feeds, pager=None, ledes=True,
+            note=note, more=more, groups=self._pages.by_issue(entries))
         return self._publisher.write_page(self._folder + "index.html", data)
 
     def month_page(self, month: date, entries: Sequence[Entry], before: date | None,
@@ -106,7 +108,7 @@ class Listings:
         data = self._pages.render(
             self._pages.env.get_template("listing.html"), alternates=(*self._pages.common_feeds, *self._feeds),
             heading=f"{self._heading} · {name}", crumbs=self._crumbs(self._all), here=name, feeds=self._feeds,
-            pager=Pager(self._month_link(before), self._all, self._month_link(after)), ledes=False, note="",
+            pager=Pager(self._month_link(before), self._all, self._month_link(after)), ledes=False, note="", more=[],
             groups=self._pages.by_issue(entries))
         return self._publisher.write_page(f"{self._folder}{ARCHIVE_PAGE}{name}.html", data)
 
