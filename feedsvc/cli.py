@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Callable
-from datetime import date
 from functools import wraps
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
@@ -13,8 +13,10 @@ from typing import Any, ParamSpec, TypeVar
 import click
 
 from feedsvc import clock as clocks
-from feedsvc import config, datafolder, logs
+from feedsvc import config, logs
+from feedsvc.control import Reply
 from feedsvc.errors import FeedsvcError
+from feedsvc.operator import ingest_reply, parse_day, perform, submit
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -114,13 +116,23 @@ def parse(file: Path, as_json: bool, explain: bool, config_file: Path | None) ->
         click.echo(f"  warning: {warning}")
 
 
+def _finish(reply: Reply) -> None:
+    """Print a command's reply as the command's own output; its status is the exit status."""
+    for line in reply.lines:
+        click.echo(line)
+    for line in reply.errors:
+        click.echo(line, err=True)
+    if reply.code:
+        sys.exit(reply.code)
+
+
 @cli.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path, dir_okay=False))
 @config_option
 @data_option
 @_one_line_errors
 def ingest(files: tuple[Path, ...], config_file: Path | None, data: Path | None) -> None:
-    """Backfill many issue files, then rebuild the feeds once.
+    """Backfill many issue files, then rebuild the feeds once (by the running daemon, if one serves the data).
 
     Example:
 
@@ -130,14 +142,13 @@ def ingest(files: tuple[Path, ...], config_file: Path | None, data: Path | None)
 
     logs.setup(level=30)
     settings = _settings(config_file, data=data)
-    with datafolder.acquire(settings.data, "feedsvc ingest"), \
-            click.progressbar(files, label="ingesting", file=sys.stderr) as bar:
-        changed, failed = ingest_files(settings, clocks.from_env(), bar)
-    click.echo(f"{changed} of {len(files)} files changed the store; {len(failed)} failed")
-    for name, reason in failed:
-        click.echo(f"failed: {name}: {reason}", err=True)
-    if failed:
-        sys.exit(1)
+
+    def here() -> Reply:
+        with click.progressbar(files, label="ingesting", file=sys.stderr) as bar:
+            changed, failed = ingest_files(settings, clocks.from_env(), bar)
+        return ingest_reply(changed, len(files), failed)
+
+    _finish(submit(settings, {"command": "ingest", "files": [os.path.abspath(f) for f in files]}, here))
 
 
 @cli.command()
@@ -145,17 +156,22 @@ def ingest(files: tuple[Path, ...], config_file: Path | None, data: Path | None)
 @data_option
 @_one_line_errors
 def build(config_file: Path | None, data: Path | None) -> None:
-    """Regenerate every feed and page from the store.
+    """Regenerate every feed and page from the store (by the running daemon, if one serves the data).
 
     Example:
 
         feedsvc build --data var/data
     """
+    settings = _settings(config_file, data=data)
+    _finish(submit(settings, {"command": "build"}, lambda: _here(settings, {"command": "build"})))
+
+
+def _here(settings: config.Settings, request: dict[str, Any]) -> Reply:
+    """A request carried out in this process (no daemon serves the data folder)."""
     from feedsvc.wiring import service_for
 
-    settings = _settings(config_file, data=data)
-    with datafolder.acquire(settings.data, "feedsvc build"), service_for(settings, clocks.from_env()) as service:
-        service.publish(everything=True)
+    with service_for(settings, clocks.from_env()) as service:
+        return perform(service, request)
 
 
 @cli.command()
@@ -166,7 +182,7 @@ def build(config_file: Path | None, data: Path | None) -> None:
 @_one_line_errors
 def status(config_file: Path | None, data: Path | None, as_json: bool, file_name: str | None) -> None:
     """Show what the service knows: issues, next expected date, held, missing and rejected files, and what
-    became of each inbox file.
+    became of each inbox file (the running daemon's view, if one serves the data).
 
     Example:
 
@@ -174,14 +190,13 @@ def status(config_file: Path | None, data: Path | None, as_json: bool, file_name
         feedsvc status --file 2023-09-27.txt --data var/data
     """
     from feedsvc.status import render_text
-    from feedsvc.wiring import service_for
 
-    with service_for(_settings(config_file, data=data), clocks.from_env()) as service:
-        if file_name is not None:
-            click.echo(service.explain(Path(file_name).name))
-            return
-        info = service.status()
-    click.echo(json.dumps(info, ensure_ascii=False, indent=2) if as_json else render_text(info))
+    settings = _settings(config_file, data=data)
+    request = {"command": "status"} if file_name is None else {"command": "explain", "file": Path(file_name).name}
+    reply = submit(settings, request, lambda: _here(settings, request), lock=False)
+    if reply.data is not None and not reply.code:
+        reply.lines = [json.dumps(reply.data, ensure_ascii=False, indent=2) if as_json else render_text(reply.data)]
+    _finish(reply)
 
 
 @cli.command()
@@ -190,19 +205,31 @@ def status(config_file: Path | None, data: Path | None, as_json: bool, file_name
 @data_option
 @_one_line_errors
 def release(day: str, config_file: Path | None, data: Path | None) -> None:
-    """Publish an issue held on a declared suspension date (the paper appeared after all).
+    """Publish an issue held on a declared suspension date (the paper appeared after all). Any other issue is
+    refused with its state: scheduled, already public, withdrawn, or none.
 
     Example:
 
         feedsvc release 2023-10-04 --data var/data
     """
-    from feedsvc.wiring import service_for
-
-    try:
-        issue_date = date.fromisoformat(day)
-    except ValueError:
-        raise click.BadParameter(f"{day!r} is not a date like 2023-10-04", param_hint="DATE") from None
+    request = {"command": "release", "date": parse_day(day).isoformat()}
     settings = _settings(config_file, data=data)
-    with datafolder.acquire(settings.data, "feedsvc release"), service_for(settings, clocks.from_env()) as service:
-        service.release(issue_date)
-    click.echo(f"released {issue_date}")
+    _finish(submit(settings, request, lambda: _here(settings, request)))
+
+
+@cli.command()
+@click.argument("day", metavar="DATE")
+@config_option
+@data_option
+@_one_line_errors
+def withdraw(day: str, config_file: Path | None, data: Path | None) -> None:
+    """Take an issue out on purpose: its items leave every feed and its pages answer 410 Gone. (Deleting its
+    file from the inbox never does this; a later edition of the date brings it back.)
+
+    Example:
+
+        feedsvc withdraw 2023-09-27 --data var
+    """
+    request = {"command": "withdraw", "date": parse_day(day).isoformat()}
+    settings = _settings(config_file, data=data)
+    _finish(submit(settings, request, lambda: _here(settings, request)))

@@ -71,6 +71,14 @@ class IssueReleased(Event):
 
 
 @dataclass(frozen=True)
+class IssueWithdrawn(Event):
+    """An editor took the issue out on purpose (`feedsvc withdraw`): its `items` left the feeds, its pages are gone."""
+
+    issue_date: date
+    items: int
+
+
+@dataclass(frozen=True)
 class FileState(Event):
     """The ledger's account of an inbox file changed (feedsvc.ledger); never stored in the event log: the ledger
     is its record."""
@@ -131,6 +139,9 @@ class Bus:
 
     def subscribe(self, kind: type[Event], handler: Handler) -> None:
         self._handlers[kind].append(handler)
+
+    def unsubscribe(self, kind: type[Event], handler: Handler) -> None:
+        self._handlers[kind].remove(handler)
 
     def publish(self, event: Event) -> None:
         for kind in type(event).__mro__:

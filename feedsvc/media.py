@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from feedsvc.atomic import write_atomic
+from feedsvc.atomic import remove, write_atomic
 from feedsvc.errors import ParseError
 from feedsvc.intake import read_inbox_file
 from feedsvc.model import Entry, ItemKind
@@ -126,6 +126,11 @@ class MediaShelf:
 
     def dates(self) -> Iterable[date]:
         return self._by_date.keys()
+
+    def unpublish(self, day: date) -> None:
+        """Take the photos of the `day` issue off the site (it was withdrawn); the kept copies stay."""
+        for image in self.images_of(day).values():
+            remove(self._public / image.path)
 
     def publish(self, image: Image, *, durable: bool = True) -> list[Path]:
         """Copy `image` into public/media/ unless an equal copy is there; the paths written."""

@@ -12,6 +12,7 @@ from datetime import date, datetime, timedelta
 
 from feedsvc.calendar import Calendar
 from feedsvc.config import Settings
+from feedsvc.decisions import withdrawn_dates
 from feedsvc.schedule import label
 from feedsvc.store import Store
 
@@ -24,6 +25,7 @@ class Paper:
         self.store = store
         self.dates = {r.issue_date for r in store.issues()}
         self.public = store.public_dates()  # in the feeds once: never taken out by the calendar
+        self.withdrawn = withdrawn_dates(store)  # taken out on purpose (`feedsvc withdraw`)
         self.calendar = self._build_calendar()
         if now is not None:
             self._settle(now)
@@ -81,11 +83,14 @@ class Paper:
         if self.store.issue_count() != len(self.dates):
             self.dates = {r.issue_date for r in self.store.issues()}
             self.public = self.store.public_dates()
+            self.withdrawn = withdrawn_dates(self.store)
             self.calendar = self._build_calendar()
 
     def is_public(self, day: date, now: datetime) -> bool:
         """Whether the issue of `day` belongs in the feeds at `now`: once public, always; else released, and not
-        held on a suspension."""
+        held on a suspension. A withdrawn issue is not (until a later edition brings it back)."""
+        if day in self.withdrawn:
+            return False
         if day in self.public:
             return True
         if day not in self.dates:
@@ -101,7 +106,7 @@ class Paper:
 
     def in_feeds(self, day: date) -> bool:
         """Whether the feeds hold the issue of `day` (freshness follows this, not whether the issue exists)."""
-        return day in self.public
+        return day in self.public and day not in self.withdrawn
 
     def mark_public(self, days: Iterable[date], now: datetime) -> None:
         new = set(days) - self.public

@@ -18,6 +18,7 @@ from pathlib import Path
 from feedsvc.archive import publish_archives
 from feedsvc.clock import Clock
 from feedsvc.config import Settings
+from feedsvc.decisions import withdrawn_items
 from feedsvc.events import ItemPublished, ItemUpdated, ItemWithdrawn
 from feedsvc.identity import identity
 from feedsvc.media import MEDIA_FOLDER, Image, MediaShelf, photo_numbers
@@ -107,8 +108,7 @@ class Publication:
         return found
 
     def note_vacated(self, sections: Iterable[str], authors: Iterable[str] = ()) -> None:
-        """Sections and authors an issue had before a correction: a moved or withdrawn item must leave
-        their feeds."""
+        """Sections and authors an issue had before a correction: a moved or withdrawn item leaves their feeds."""
         self._vacated_sections.update(sections)
         self._vacated_authors.update(authors)
 
@@ -217,6 +217,8 @@ class Publication:
         handed = set(self._handed)
         # A full rebuild visits every issue, unless someone else wrote the pages (`hand_over`).
         days = {r.issue_date for r in self.store.issues()} if everything and pages else stale
+        # Issues withdrawn on purpose: their items' pages, their page and photos go (answered 410 Gone).
+        withdrawn |= set(withdrawn_items(self.store, gone := days & self.paper.withdrawn))
         self._released_through = now
         reached = [day for day in sorted(days) if self.paper.is_public(day, now)]
         public = reached if pages else []
@@ -224,11 +226,9 @@ class Publication:
         preloaded = {} if everything else {day: self.store.issue_entries(day) for day in public}
         # Every section a changed issue has or had: a withdrawn, moved or newly withheld item must leave it.
         sections = vacated_sections | (set(self.store.sections()) if everything else set().union(
-            *(self.store.sections_of(day) for day in days)
-        ))
+            *(self.store.sections_of(day) for day in days)))
         authors = vacated_authors | (self.all_authors(fresh=True) if everything else set().union(
-            *(self.store.authors_of(day) for day in days)
-        ))
+            *(self.store.authors_of(day) for day in days)))
         if vacated_authors or withdrawn:
             self._authors = None  # an author may have lost their last item
         self.publisher.durable = not everything  # a full rebuild syncs once at the end instead of per file
@@ -244,6 +244,9 @@ class Publication:
                              everything=everything, feed_items=self.settings.feed_items)
             for item_id in sorted(withdrawn):
                 self.publisher.remove_item(item_id)
+            for day in sorted(gone):  # no feed links to them any more
+                self.publisher.remove_issue(day)
+                self.media.unpublish(day)
             # Then the pages of the public issues next to every changed one: their previous/next links move.
             order = IssueOrder(self.paper.public_days(now))
             for day in [*public, *sorted(order.around(days | handed) - set(public) - handed)]:

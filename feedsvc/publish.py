@@ -235,6 +235,11 @@ class Publisher:
         path = self._public / urls.item_path(item_id)
         return [p for p in (path.with_name(path.name + ".gz"), path) if remove(p)]
 
+    def remove_issue(self, issue_date: date) -> list[Path]:
+        """A withdrawn issue's page (and its .gz) goes away; the server answers 410 Gone for it."""
+        path = self._public / urls.issue_path(issue_date)
+        return [p for p in (path.with_name(path.name + ".gz"), path) if remove(p)]
+
     def write_page(self, relative: str, data: bytes) -> list[Path]:
         """Write one page (and its .gz) under public/, atomically, only when its bytes change; the paths written."""
         return self._write(relative, data)

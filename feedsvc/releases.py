@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from feedsvc.events import Event, IssueHeld, IssueReleased, IssueScheduled
+from feedsvc.events import Event, IssueHeld, IssueReleased, IssueScheduled, IssueWithdrawn
 from feedsvc.ledger import Ledger
 from feedsvc.paper import Paper
 from feedsvc.store import Store
@@ -41,9 +41,26 @@ class Releases:
             return [IssueScheduled(day, record.release_at.astimezone(self.paper.calendar.tz))]
         return []
 
+    def refusal(self, day: date, now: datetime) -> str | None:
+        """Why `feedsvc release DATE` does not apply to the issue of `day` (its state in one line), or None: it
+        applies only to an issue held on a suspended date."""
+        record, key = self.store.issue(day), day.isoformat()
+        if record is None:
+            return f"{key}: no such issue in the store; nothing to release"
+        if record.withdrawn_at is not None:
+            return f"{key}: withdrawn (feedsvc withdraw); nothing to release"
+        at = record.release_at.astimezone(self.paper.calendar.tz).isoformat(timespec="minutes")
+        if self.paper.is_public(day, now):
+            return f"{key}: already public; nothing to release"
+        if record.forced:
+            return f"{key}: already released; it goes public at its release time, {at}"
+        if self.paper.calendar.hold_reason(day) is None:
+            return f"{key}: scheduled for release at {at}, not held on a suspended date; nothing to release"
+        return None
+
     def noted(self, event: Event) -> None:
         """Keep track of what was announced elsewhere (IssueHeld by the service, IssueReleased by `release`)."""
-        if isinstance(event, IssueHeld):
+        if isinstance(event, IssueHeld | IssueWithdrawn):  # withdrawn: a later edition announces it again
             self._waiting.add(event.issue_date)
         elif isinstance(event, IssueReleased):
             self._waiting.discard(event.issue_date)

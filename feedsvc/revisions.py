@@ -27,7 +27,7 @@ def insert_first(db: sqlite3.Connection, issue: Issue, release_at: datetime) -> 
         INSERT_ITEM,
         [(issue.issue_date.isoformat(), item.id, *item_values(item, item.ordinal), stamp, stamp)
          for item in issue.items])
-    _count_sections(db, Counter(item.section for item in issue.items))
+    count_sections(db, Counter(item.section for item in issue.items))
     return [ItemPublished(item.id, issue.issue_date, item.title) for item in issue.items]
 
 
@@ -85,7 +85,7 @@ def apply_correction(db: sqlite3.Connection, issue: Issue, current: sqlite3.Row,
             events.append(ItemWithdrawn(row["id"], issue.issue_date, row["title"]))
     delta = Counter(item.section for item in issue.items)
     delta.subtract(row["section"] for row in old)
-    _count_sections(db, delta)
+    count_sections(db, delta)
     db.execute("UPDATE issues SET last_seq = ? WHERE issue_date = ?", (last_seq, day))
     return events
 
@@ -106,7 +106,7 @@ def replace_suspension(db: sqlite3.Connection, issue: Issue) -> list[Event]:
     return [SuspensionDeclared(notice_date, new.dates, new.resume, new.ranges, new.restored)]
 
 
-def _count_sections(db: sqlite3.Connection, delta: Counter[str | None]) -> None:
+def count_sections(db: sqlite3.Connection, delta: Counter[str | None]) -> None:
     db.executemany("INSERT INTO sections(section, live) VALUES (?, ?)"
                    " ON CONFLICT(section) DO UPDATE SET live = live + excluded.live",
                    [(section, n) for section, n in delta.items() if section is not None and n != 0])

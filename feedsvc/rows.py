@@ -23,6 +23,7 @@ class IssueRecord:
     forced: bool
     item_count: int  # live items of the edition in force
     public_at: datetime | None = None  # when it first reached the feeds; public stays public
+    withdrawn_at: datetime | None = None  # when `feedsvc withdraw` took it out (a later edition clears it)
 
 
 @dataclass(frozen=True)
@@ -44,7 +45,8 @@ ITEM_COLUMNS = (
     "id, ordinal, kind, title, section, subheads, paragraphs, authors, page, subhead_at, published, updated"
 )
 INSERT_ITEM = f"INSERT INTO items(issue_date, {ITEM_COLUMNS}) VALUES ({', '.join('?' * 13)})"
-ISSUE_COLUMNS = "issue_date, file, sha256, edition, mtime, release_at, forced, item_count, public_at"
+ISSUE_COLUMNS = ("issue_date, file, sha256, edition, mtime, release_at, forced, item_count, public_at,"
+                 " withdrawn_at")
 
 
 def item_values(item: Item, ordinal: int) -> tuple[Any, ...]:
@@ -80,7 +82,11 @@ def entry_of(row: sqlite3.Row) -> Entry:
 def issue_record(row: sqlite3.Row) -> IssueRecord:
     return IssueRecord(date.fromisoformat(row["issue_date"]), row["file"], row["sha256"], row["edition"],
                        row["mtime"], datetime.fromisoformat(row["release_at"]), bool(row["forced"]),
-                       row["item_count"], datetime.fromisoformat(row["public_at"]) if row["public_at"] else None)
+                       row["item_count"], _moment(row["public_at"]), _moment(row["withdrawn_at"]))
+
+
+def _moment(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
 
 
 @functools.lru_cache(maxsize=8192)

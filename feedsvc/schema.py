@@ -197,6 +197,11 @@ STEPS: tuple[Step, ...] = (
             UNIQUE (kind, slug)
         ) WITHOUT ROWID""",
     )),
+    Step("withdrawal", (
+        # When an editor withdrew the issue on purpose (`feedsvc withdraw`; NULL: not withdrawn). Its items are
+        # withdrawn with it and its pages answer 410 Gone; a later edition of the date brings it back.
+        "ALTER TABLE issues ADD COLUMN withdrawn_at TEXT",
+    )),
 )
 
 VERSION = len(STEPS)

@@ -27,6 +27,7 @@ from urllib.parse import unquote
 from aiohttp import hdrs, web
 from aiohttp.http_exceptions import HttpProcessingError
 
+from feedsvc import gone as withdrawn
 from feedsvc.connections import AcceptErrorReporter, GuardedSite, connection_cap
 from feedsvc.fileresponse import NOT_FOUND_TYPE, ServedFile, read_not_found_page
 from feedsvc.freshness import cache_control
@@ -142,11 +143,12 @@ def _jsonable(value: Any) -> Any:
 
 def make_app(public: Path, *, max_age: MaxAge, status: Status, links: Links | None = None,
              websub: Route | None = None, health: Callable[[], str | None] = lambda: None,
-             max_age_per_second: bool = True, moved: Moved | None = None,
-             answered: Callable[[int], None] = lambda _status: None) -> web.Application:
+             gone: Callable[[str], bool] = lambda _path: False, max_age_per_second: bool = True,
+             moved: Moved | None = None, answered: Callable[[int], None] = lambda _status: None) -> web.Application:
     """The aiohttp application serving `public` (looked up per request; it may be empty or missing).
 
     `links` adds a Link header to served files (the hub and self of a feed); `websub` is the hub's POST route.
+    `gone` says which paths (relative to public/) were withdrawn on purpose: they answer 410 Gone.
     `max_age` is asked once per file version and second (`max_age_per_second`), else on every request.
     `moved` names the new place of a path that is not in `public` (answered 301, with the query kept); `answered`
     is told the status of every answer (metrics).
@@ -171,10 +173,11 @@ def make_app(public: Path, *, max_age: MaxAge, status: Status, links: Links | No
                 raise web.HTTPMovedPermanently(path + "/" + ("?" + query if query else ""))
             return web.Response(status=404, body=not_found_page(), headers={hdrs.CONTENT_TYPE: NOT_FOUND_TYPE})
         path, ctype = found
+        if gone(relative := path[len(root) + 1:].replace(os.sep, "/")):  # withdrawn on purpose (feedsvc.gone)
+            return withdrawn.response()
         # Vary on every file: any of them may have a .gz sibling that FileResponse would pick.
         headers = {hdrs.CONTENT_TYPE: ctype, hdrs.VARY: hdrs.ACCEPT_ENCODING}
-        link = links(path[len(root) + 1:].replace(os.sep, "/")) if links else None
-        if link:
+        if links is not None and (link := links(relative)):
             headers[hdrs.LINK] = link
         return ServedFile(path, headers=headers, not_found=not_found_page)
 
@@ -182,10 +185,8 @@ def make_app(public: Path, *, max_age: MaxAge, status: Status, links: Links | No
         # status() reads the store, which an ingestion may hold for a moment: keep the event loop free meanwhile.
         info = await asyncio.get_running_loop().run_in_executor(None, status)
         body = json.dumps(info, ensure_ascii=False, default=_jsonable)
-        return web.Response(
-            text=body, content_type="application/json", charset="utf-8",
-            headers={hdrs.CACHE_CONTROL: "no-cache"},
-        )
+        return web.Response(text=body, content_type="application/json", charset="utf-8",
+                            headers={hdrs.CACHE_CONTROL: "no-cache"})
 
     async def serve_health(request: web.Request) -> web.Response:
         # 503 while the store or public/ cannot be written, so a monitor sees what the log says.

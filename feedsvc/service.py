@@ -14,13 +14,13 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from feedsvc import freshness
+from feedsvc import decisions, freshness
 from feedsvc import ledger as ledger_view
 from feedsvc import status as status_view
 from feedsvc.accounts import Accounts, Backoff
 from feedsvc.clock import Clock
 from feedsvc.config import Settings
-from feedsvc.events import Bus, Event, IssueHeld, IssueMissing, IssueReceived
+from feedsvc.events import Bus, Event, IssueHeld, IssueMissing, IssueReceived, IssueScheduled, IssueWithdrawn
 from feedsvc.ledger import Ledger
 from feedsvc.paper import Paper
 from feedsvc.publication import Publication
@@ -48,6 +48,7 @@ class Service:
         self.releases = Releases(store, paper, self.ledger)
         self.accounts = Accounts(settings, clock, store, self.ledger, paper, publication, self.releases, self._emit)
         self._publish_retry = Backoff()
+        self.gone = self._gone_paths()  # paths under public/ answering 410 Gone: the withdrawn issues' pages
 
     # --- reactions (subscribed in feedsvc.wiring) ----------------------------------------------------------
 
@@ -104,12 +105,45 @@ class Service:
                 if self.publication.fault is not None:
                     self._publish_retry.failed()
 
-    def release(self, day: date) -> None:
-        """Operator's decision: the paper did appear on a suspended date; publish that issue."""
+    def release(self, day: date) -> Event:
+        """Operator's decision: the paper did appear on a suspended date; publish that issue (at its release time
+        if that is still to come). Refused, naming the issue's state, for any other issue."""
         with self._lock:
-            self._emit(self.store.force_release(day, self.clock()))
+            refusal = self.releases.refusal(day, self.clock())
+            if refusal is not None:
+                raise decisions.Refused(refusal)
+            event = decisions.force_release(self.store, day, self.clock())
+            if isinstance(event, IssueScheduled):  # said in the paper's zone, as at ingestion
+                event = IssueScheduled(event.issue_date, event.release_at.astimezone(self.paper.calendar.tz))
+            self._emit([event])
+            self._on_schedule_change()
             self.publication.mark_stale({day})
             self.publication.publish()
+            return event
+
+    def withdraw(self, day: date) -> IssueWithdrawn:
+        """Operator's decision: take the issue out of every feed on purpose; its pages answer 410 Gone."""
+        with self._lock:
+            event = decisions.withdraw(self.store, day, self.clock())
+            self._emit([event])
+            self.publication.mark_stale({day})  # its items leave the feeds, then their pages go
+            self._on_schedule_change()
+            self.publication.publish()
+            return event
+
+    def on_withdrawal(self, event: IssueWithdrawn | IssueReceived) -> None:
+        """Keep what is gone in step: a withdrawal, or a later edition bringing a withdrawn issue back."""
+        if isinstance(event, IssueReceived):
+            if event.issue_date not in self.paper.withdrawn:
+                return
+            self.paper.withdrawn.discard(event.issue_date)
+        else:
+            self.paper.withdrawn.add(event.issue_date)
+        self.gone = self._gone_paths()
+
+    def _gone_paths(self) -> frozenset[str]:
+        media = self.publication.media
+        return decisions.gone_paths(self.store, lambda d: [i.path for i in media.images_of(d).values()])
 
     def check_missing(self) -> list[date]:
         """Warn once about each expected issue that did not arrive in time: after a downtime, every one of them
@@ -178,12 +212,21 @@ class Service:
         changed = freshness.changed_at(last_modified, now)
         return freshness.max_age(self.paper.calendar, now, changed, self.paper.in_feeds)
 
-    def status(self) -> dict[str, Any]:
+    def public_status(self) -> dict[str, Any]:
+        """What /status.json shows readers: dates, counts, freshness; no file names or reasons."""
+        return status_view.public(self._status())
+
+    def _status(self) -> dict[str, Any]:
         now = self.clock()
         info = status_view.status(self.store, self.paper.calendar, now)
         changed = freshness.file_changed_at(self.settings.public / "rss.xml", now)
         info["max_age_s"] = freshness.max_age(self.paper.calendar, now, changed, self.paper.in_feeds)
         info["websub"] = websub_report.summary(self.settings.database, self.settings.websub)
+        return info
+
+    def status(self) -> dict[str, Any]:
+        """The operator's status: the reader's, and every file, rejection, hold and withdrawal with its reason."""
+        info = self._status()
         info["files"] = self.files()
         # A rejected file whose content was taken since (renamed to a dated name) is no longer rejected.
         rejected = {r["file"] for r in info["files"] if r["state"] == "rejected"}

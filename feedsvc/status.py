@@ -15,12 +15,14 @@ def held(store: Store, calendar: Calendar, now: datetime) -> list[dict[str, Any]
     """Issues in the store that are not in the feeds yet, each with the reason."""
     waiting: dict[date, dict[str, Any]] = {}
     for record in store.pending(now):
+        if record.withdrawn_at is not None:
+            continue
         at = record.release_at.astimezone(calendar.tz).isoformat(timespec="minutes")
         waiting[record.issue_date] = {"file": record.file, "issue_date": record.issue_date.isoformat(),
                                       "reason": f"scheduled for release at {at}"}
     for day in sorted(calendar.suspended_dates()):
         issue = store.issue(day)
-        if issue is not None and not issue.forced and issue.public_at is None:
+        if issue is not None and not issue.forced and issue.public_at is None and issue.withdrawn_at is None:
             waiting[day] = {"file": issue.file, "issue_date": day.isoformat(), "reason": calendar.hold_reason(day)}
     return [waiting[d] for d in sorted(waiting)]
 
@@ -43,7 +45,7 @@ def notice_view(effect: Effect, calendar: Calendar) -> dict[str, Any]:
 
 def status(store: Store, calendar: Calendar, now: datetime) -> dict[str, Any]:
     # The latest issue that has come out: a future one waiting for its release time is listed under "held".
-    latest = next((r for r in store.issues(limit=10) if r.release_at <= now), None)
+    latest = next((r for r in store.issues(limit=10) if r.release_at <= now and r.withdrawn_at is None), None)
     resume, reason = calendar.break_until(now) or (None, None)
     nxt = calendar.next_expected(now)
     overdue = calendar.overdue(now, lambda d: store.issue(d) is not None)
@@ -61,7 +63,21 @@ def status(store: Store, calendar: Calendar, now: datetime) -> dict[str, Any]:
         "missing": [d.isoformat() for d in store.missing() if calendar.is_expected(d)],
         "rejected": [{"file": r.file, "reason": r.reason, "at": r.at.isoformat(timespec="seconds")}
                      for r in store.rejected()],
+        "withdrawn": [{"issue_date": r[0], "at": r[1]} for r in store.query(
+            "SELECT issue_date, withdrawn_at FROM issues WHERE withdrawn_at IS NOT NULL ORDER BY issue_date")],
     }
+
+
+# What /status.json, on the public port, may show a reader: dates, counts, freshness, push counts. File names,
+# reasons (a rejection may name a symlink's target), held issues (an embargo) and the ledger are the operator's,
+# for `feedsvc status` (the control channel or the store).
+PUBLIC_FIELDS = ("now", "issue_count", "last_issue", "next_expected", "overdue", "on_break_until", "break_reason",
+                 "missing", "max_age_s", "websub")
+
+
+def public(info: dict[str, Any]) -> dict[str, Any]:
+    """The reader's part of a status (`status()` plus max_age_s and websub)."""
+    return {key: info[key] for key in PUBLIC_FIELDS if key in info}
 
 
 RECENT_LINES = 20
@@ -88,6 +104,7 @@ def render_text(info: dict[str, Any]) -> str:
         lines.append(f"held:            {h['issue_date']} {h['file']}: {h['reason']}")
     lines.extend(f"missing:         {d}" for d in info["missing"])
     lines.extend(f"rejected:        {r['file']}: {r['reason']}" for r in info["rejected"])
+    lines.extend(f"withdrawn:       {w['issue_date']} (at {w['at']})" for w in info.get("withdrawn", []))
     if info.get("health", "ok") != "ok":
         lines.insert(0, f"NOT HEALTHY:     {info['health']}")
     # The most recent files (`--json` has 200, `--file NAME` one in a sentence).

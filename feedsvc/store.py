@@ -11,13 +11,13 @@ import json
 import sqlite3
 import threading
 from collections.abc import Collection, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 from feedsvc.errors import StoreError
-from feedsvc.events import Event, IssueReceived, IssueRejected, IssueReleased
+from feedsvc.events import Event, IssueReceived, IssueRejected
 from feedsvc.model import Entry, Issue, Suspension
 from feedsvc.revisions import apply_correction, insert_first, log_events, replace_suspension
 from feedsvc.rows import (
@@ -111,7 +111,7 @@ class Store:
                 " item_count, last_seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(issue_date) DO UPDATE"
                 " SET file = excluded.file, sha256 = excluded.sha256, edition = excluded.edition,"
                 " mtime = excluded.mtime, release_at = excluded.release_at, release_ts = excluded.release_ts,"
-                " item_count = excluded.item_count",
+                " item_count = excluded.item_count, withdrawn_at = NULL",
                 (day, file, sha256, edition, mtime, release_at.isoformat(), release_at.timestamp(),
                  len(issue.items), last_seq))
             events: list[Event] = [IssueReceived(file, issue.issue_date, sha256, edition)]
@@ -140,17 +140,12 @@ class Store:
             log_events(db, events, now)
             return events
 
-    def force_release(self, issue_date: date, now: datetime) -> list[Event]:
-        """Operator decision: publish the issue of `issue_date` even though it falls on a suspension date."""
-        require_aware(now)
-        with self._write() as db:
-            updated = db.execute("UPDATE issues SET forced = 1 WHERE issue_date = ? RETURNING item_count",
-                                 (issue_date.isoformat(),)).fetchone()
-            if updated is None:
-                raise StoreError(f"no issue dated {issue_date.isoformat()} in the store")
-            events: list[Event] = [IssueReleased(issue_date, updated[0])]
-            log_events(db, events, now)
-            return events
+    def transaction(self) -> AbstractContextManager[sqlite3.Connection]:
+        """One write transaction, for the writes kept elsewhere (feedsvc.decisions); `log_events` in it."""
+        return self._write()
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
+        return self._read(sql, params)
 
     def record(self, event: Event, now: datetime) -> None:
         """Append a service event (IssueHeld, IssueMissing, IssueReleased) to the log."""

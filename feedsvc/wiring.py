@@ -22,9 +22,10 @@ from multiprocessing.queues import Queue
 from pathlib import Path
 from types import FrameType
 
-from feedsvc import backfill, datafolder
+from feedsvc import backfill, datafolder, operator
 from feedsvc.clock import Clock, system_clock
 from feedsvc.config import Settings
+from feedsvc.control import ControlServer
 from feedsvc.events import (
     Bus,
     Event,
@@ -32,6 +33,7 @@ from feedsvc.events import (
     IssueReceived,
     IssueRejected,
     IssueReleased,
+    IssueWithdrawn,
     ItemPublished,
     ItemUpdated,
     ItemWithdrawn,
@@ -79,6 +81,9 @@ def open_service(settings: Settings, clock: Clock = system_clock,
     bus.subscribe(IssueReceived, service.hold_if_suspended)
     bus.subscribe(IssueHeld, service.releases.noted)
     bus.subscribe(IssueReleased, service.releases.noted)
+    bus.subscribe(IssueReceived, service.on_withdrawal)  # a later edition brings a withdrawn issue back
+    bus.subscribe(IssueWithdrawn, service.on_withdrawal)
+    bus.subscribe(IssueWithdrawn, service.releases.noted)
     bus.subscribe(SuspensionDeclared, service.reload_calendar)
     bus.subscribe(SuspensionWithdrawn, service.reload_calendar)
     for kind in (ItemPublished, ItemUpdated, ItemWithdrawn):
@@ -153,6 +158,8 @@ class Daemon:
         self.lock = datafolder.acquire(settings.data, "feedsvc run")
         try:
             self.service = open_service(settings, clock, on_schedule_change=lambda: self.schedule())
+            # The operator's commands come to this process (its address, its state), answered once started.
+            self.control = ControlServer(settings.data, lambda request: operator.perform(self.service, request))
         except BaseException:
             self.lock.release()
             raise
@@ -171,9 +178,10 @@ class Daemon:
             self.metrics.attach(self.service)
             if self.hub is not None:
                 self.hub.delivered = self.metrics.delivered
-        app = make_app(settings.public, max_age=self.service.max_age, status=self.service.status,
+        app = make_app(settings.public, max_age=self.service.max_age, status=self.service.public_status,
                        health=self.service.health, moved=self.service.publication.slugs.moved,
                        answered=self.metrics.answered if self.metrics else lambda _status: None,
+                       gone=lambda path: path in self.service.gone,
                        **websub.app_hooks(self.hub))
         self.server = ServerThread(app, settings.host, settings.port, request_timeout=settings.request_timeout_seconds,
                                    max_connections=settings.max_connections)
@@ -242,11 +250,13 @@ class Daemon:
         self.jobs.start()
         # The missing-issue check waits for the inbox catch-up (`_caught_up`): it may still bring the issue.
         self.watcher.start()
+        self.control.start()
         self._caught_up()
         log.info("serving %s on %s (inbox %s)", self.settings.public, self.url, self.settings.inbox)
 
     def stop(self) -> None:
         self.watcher.stop()
+        self.control.stop()  # after the command under way, if any
         self.jobs.stop()
         self.server.stop()
         if self.metrics_server is not None:

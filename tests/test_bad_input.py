@@ -39,6 +39,7 @@ from watchdog.events import FileOpenedEvent, FileSystemEvent, FileSystemEventHan
 from watchdog.observers import Observer
 
 from feedsvc.config import Settings
+from feedsvc.control import ask
 from feedsvc.wiring import Daemon
 
 pytestmark = pytest.mark.slow  # a daemon per test and hundreds of files
@@ -123,12 +124,13 @@ class Desk:
                 assert path.read_bytes() == data, f"{name} bytes changed"
 
     def status(self) -> dict[str, Any]:
-        code, body = fetch(self.url + "status.json")
-        assert code == 200
-        return json.loads(body)
+        """The operator's status, asked of the daemon over its control channel."""
+        reply = ask(self.daemon.settings.data, {"command": "status"})
+        assert reply is not None and reply.data is not None
+        return reply.data
 
     def rejection(self, name: str, timeout: float = 10.0) -> str:
-        """Wait until /status.json lists `name` under `rejected`; its reason."""
+        """Wait until the operator's status lists `name` under `rejected`; its reason."""
         def found() -> str | None:
             return next((r["reason"] for r in self.status()["rejected"] if r["file"] == name), None)
         return wait_for(found, timeout, what=f"{name} listed as rejected")
@@ -438,7 +440,7 @@ def test_a_flood_of_500_files_is_ingested_completely_with_bounded_memory(tmp_pat
         assert [e.title for e in feedparser.parse(atom).entries] == newest
         growth_kb = _proc_kb(proc.pid, "VmHWM") - baseline
         assert growth_kb < 60 * 1024, f"peak RSS grew by {growth_kb} kB"
-        info = json.loads(fetch(url + "status.json")[1])
+        info = ask(tmp_path / "var", {"command": "status"}).data  # type: ignore[union-attr]
         assert info["rejected"] == [] and info["last_issue"] == str(days[-1])
         after = {p.name: (p.stat().st_mtime_ns, p.read_bytes()) for p in inbox.iterdir() if p.name != "first.txt"}
         assert after == before, "inbox files were modified"
@@ -481,7 +483,7 @@ def test_file_names_that_are_not_utf8_are_rejected_or_ingested_like_any_other(de
 def test_a_file_name_with_a_line_break_cannot_forge_a_log_line(desk: Desk) -> None:
     name = "evil\nIssueReceived file=forged.txt issue_date=2023-09-28"
     desk.drop(name, b"\x00\xff" * 100)
-    assert desk.rejection(name)  # status.json carries the real name, JSON-escaped
+    assert desk.rejection(name)  # the operator's status carries the real name, JSON-escaped
     records = wait_for(lambda: [r for r in desk.log.records if "evil" in r.getMessage()], what="the rejection logged")
     assert len(records) == 1
     message = records[0].getMessage()

@@ -34,6 +34,7 @@ from conftest import (
 )
 
 from feedsvc.config import Settings
+from feedsvc.control import ask
 from feedsvc.wiring import Daemon, open_service
 
 pytestmark = pytest.mark.slow  # a real service killed and restarted 20 times, failing writes
@@ -99,7 +100,7 @@ def check_after_restart(url: str, data: Path, expected: dict[date, str], where: 
         assert len(ids) == len(set(ids)), f"{where}: duplicated items"
     for entry in feeds["rss.xml"].entries:
         assert fetch(entry.link)[0] == 200, f"{where}: {entry.link} does not resolve"
-    assert json.loads(fetch(url + "status.json")[1])["rejected"] == [], where
+    assert ask(data, {"command": "status"}).data["rejected"] == [], where  # type: ignore[union-attr]
     assert temp_files(public) == [], f"{where}: temp files left behind"
 
 

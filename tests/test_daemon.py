@@ -16,6 +16,7 @@ import pytest
 from conftest import ManualClock, wait_for, write_in_chunks
 
 from feedsvc.config import Settings
+from feedsvc.control import ask
 from feedsvc.wiring import Daemon
 
 pytestmark = pytest.mark.slow  # a daemon per test
@@ -72,7 +73,7 @@ def test_a_bad_file_is_reported_and_feeds_keep_serving(daemon: Daemon, seed_byte
     wait_for(lambda: feedparser.parse(daemon.url + "rss.xml").entries)
     before = fetch(daemon.url + "rss.xml")[2]
     (daemon.settings.inbox / "garbage.txt").write_bytes(b"\x00\xff\xfe" * 1000)
-    info = wait_for(lambda: (i := json.loads(fetch(daemon.url + "status.json")[2]))["rejected"] and i)
+    info = wait_for(lambda: (i := ask(daemon.settings.data, {"command": "status"}).data)["rejected"] and i)
     assert info["rejected"][0]["file"] == "garbage.txt" and info["rejected"][0]["reason"]
     assert fetch(daemon.url + "rss.xml")[2] == before
     assert (daemon.settings.inbox / "garbage.txt").exists()

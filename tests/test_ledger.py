@@ -20,6 +20,7 @@ import pytest
 from conftest import ManualClock, fetch, issue_text, publication_done, wait_for
 
 from feedsvc.config import Settings
+from feedsvc.control import ask
 from feedsvc.wiring import Daemon
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -178,7 +179,7 @@ def test_status_lists_files_with_their_parser_warnings_and_explains_one(daemon: 
     (inbox / "2023-09-25.txt").write_text(issue_text(WED, "城市更新行动"))
     row = wait_state(daemon, "2023-09-25.txt", "ingested")
     assert any("masthead" in w for w in row["warnings"])  # type: ignore[union-attr]
-    info = json.loads(fetch(daemon.url + "status.json")[1])
+    info = ask(daemon.settings.data, {"command": "status"}).data  # the operator's status, from the daemon
     assert {"file", "state", "reason", "issue_date"} <= set(info["files"][0])
     sentence = daemon.service.explain("2023-09-25.txt")
     assert sentence.startswith("2023-09-25.txt is ingested") and "masthead" in sentence
@@ -218,6 +219,7 @@ def test_an_issue_at_once_is_published_and_released(daemon: Daemon, caplog: pyte
 
 
 def test_an_issue_on_a_suspended_date_is_held_without_published_items(daemon: Daemon, seed_bytes: bytes,
+                                                                       clock: ManualClock,
                                                                        caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.INFO, logger="feedsvc")
     inbox = daemon.settings.inbox
@@ -230,7 +232,12 @@ def test_an_issue_on_a_suspended_date_is_held_without_published_items(daemon: Da
     [held] = lines(caplog, "IssueHeld")
     assert "feedsvc release 2023-09-29" in held
     assert len(lines(caplog, "ItemPublished")) == published
-    daemon.service.release(date(2023, 9, 29))
+    daemon.service.release(date(2023, 9, 29))  # before its 06:00 release: public then, and said then
+    scheduled = "IssueScheduled issue_date=2023-09-29 release_at=2023-09-29T06:00:00+08:00"
+    assert lines(caplog, "IssueScheduled")[-1] == scheduled
+    assert lines(caplog, "IssueReleased")[-1] == "IssueReleased issue_date=2023-09-27 items=5"
+    clock.now = datetime(2023, 9, 29, 6, tzinfo=TZ)
+    daemon.service.release_due()
     assert lines(caplog, "IssueReleased")[-1] == "IssueReleased issue_date=2023-09-29 items=2"
 
 

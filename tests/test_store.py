@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from feedsvc.decisions import force_release
 from feedsvc.editions import match_items
 from feedsvc.errors import StoreError
 from feedsvc.events import (
@@ -320,7 +321,7 @@ class TestEntries:
 
     def test_withheld_unless_forced(self, filled: Store):
         assert titles(filled.entries(LATER, limit=3, withheld=[D3, D1])) == ["二甲", "二乙", "二丙"]
-        assert filled.force_release(D3, LATER) == [IssueReleased(D3, filled.issue(D3).item_count)]
+        assert force_release(filled, D3, LATER) == IssueReleased(D3, filled.issue(D3).item_count)
         assert titles(filled.entries(LATER, limit=3, withheld=[D3, D1])) == ["三甲", "三乙", "二甲"]
         assert filled.issue(D3).forced
 
@@ -406,7 +407,7 @@ class TestRejectionsAndLog:
 
     def test_force_release_of_unknown_issue(self, store: Store):
         with pytest.raises(StoreError, match="2023-10-04"):
-            store.force_release(date(2023, 10, 4), LATER)
+            force_release(store, date(2023, 10, 4), LATER)
         assert store.events() == []
 
     def test_event_log_order_and_paging(self, store: Store):
@@ -428,7 +429,7 @@ def test_reopening_keeps_everything(db_path: Path):
     put(store, make_issue(D2, ["甲", "乙"], suspension=SUSPENSION), mtime=1.0)
     put(store, make_issue(D2, ["甲", "丙"]), mtime=2.0, now=LATER)
     put(store, make_issue(D3, ["丁"], sections=["体育"]))
-    store.force_release(D3, LATER)
+    force_release(store, D3, LATER)
     store.reject(file="bad.txt", reason="binary data", sha256="b" * 64, now=LATER)
 
     def snapshot(s: Store):
