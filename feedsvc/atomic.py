@@ -85,6 +85,8 @@ def _dated_after(fd: int, replaced_ns: int) -> None:
     A reader sending only If-Modified-Since would then get 304 for changed bytes, and libcurl (newsboat)
     drops a 200's body whose Last-Modified is not newer than its condition. So the mtime moves to just
     past the next second when needed: ahead of the clock by under a second per change within one second.
+    The server never announces more than the response's Date (fileresponse.announce_last_modified); what it
+    relies on here is that each version has a whole second of its own.
     """
     # One millisecond past the second: st_mtime as a float cannot tell a nanosecond from the second itself.
     after_ns = (replaced_ns // 1_000_000_000 + 1) * 1_000_000_000 + 1_000_000

@@ -10,7 +10,6 @@ main thread keeps signals.
 from __future__ import annotations
 
 import asyncio
-import email.utils
 import functools
 import json
 import logging
@@ -29,7 +28,7 @@ from aiohttp.http_exceptions import HttpProcessingError
 
 from feedsvc import gone as withdrawn
 from feedsvc.connections import AcceptErrorReporter, GuardedSite, connection_cap
-from feedsvc.fileresponse import NOT_FOUND_TYPE, ServedFile, read_not_found_page
+from feedsvc.fileresponse import NOT_FOUND_TYPE, ServedFile, announce_last_modified, http_date, read_not_found_page
 from feedsvc.freshness import cache_control
 from feedsvc.history import SUFFIXES, closed_month_max_age
 
@@ -131,11 +130,6 @@ def _resolve_cached(root: str, target: str, _second: int) -> tuple[str, str] | N
     return _resolve(root, target)
 
 
-@functools.lru_cache(maxsize=256)
-def _http_date(seconds: int) -> str:
-    return email.utils.formatdate(seconds, usegmt=True)
-
-
 def _jsonable(value: Any) -> Any:
     iso = getattr(value, "isoformat", None)
     return iso() if callable(iso) else str(value)
@@ -213,9 +207,10 @@ def make_app(public: Path, *, max_age: MaxAge, status: Status, links: Links | No
         served = request.path.lstrip("/")
         seconds = cached_max_age(served, response.last_modified, now)
         headers = response.headers
-        headers[hdrs.DATE] = _http_date(now)  # set here so Expires agrees with it to the second
-        headers[hdrs.EXPIRES] = _http_date(now + seconds)
+        headers[hdrs.DATE] = http_date(now)  # set here so Expires agrees with it to the second
+        headers[hdrs.EXPIRES] = http_date(now + seconds)
         headers[hdrs.CACHE_CONTROL] = cache_control(seconds)
+        announce_last_modified(request, response, now)
 
     app = web.Application()
     app.router.add_get("/healthz", serve_health)
