@@ -149,6 +149,9 @@ def ask(data: Path, request: dict[str, Any]) -> Reply | None:
             sock.connect(address)
         except (FileNotFoundError, ConnectionRefusedError):
             return None
+        except PermissionError:  # the daemon runs as another user (systemd's feedsvc): its socket is 0600
+            return Reply.refused(f"the daemon serving {data} runs as another user and its control channel "
+                                 f"{data / SOCKET_FILE} is theirs: run this as that user (sudo -u …) or root")
         sock.sendall(json.dumps(request, ensure_ascii=False).encode() + b"\n")
         with sock.makefile("rb") as answer:
             raw = answer.readline()

@@ -5,13 +5,26 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import stat
+import subprocess
+import sys
+import tempfile
 from datetime import date
 from pathlib import Path
 
 import feedparser
 import pytest
-from conftest import feedsvc, fetch, issue_text, publication_done, start_service, wait_for, wait_published
+from conftest import (
+    FeedsvcRun,
+    feedsvc,
+    fetch,
+    issue_text,
+    publication_done,
+    start_service,
+    wait_for,
+    wait_published,
+)
 
 from feedsvc.control import SOCKET_FILE
 
@@ -110,3 +123,28 @@ def test_public_status_shows_no_file_names_the_operators_status_does(tmp_path: P
         assert public["next_expected"] == "2023-10-13" and public["missing"] == [] and public["max_age_s"] > 0
         assert service.stop() == 0
     assert os.path.islink(tmp_path / "inbox" / "leak.txt")  # the inbox is left as it was
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root, to run a command as another user")
+def test_another_user_is_told_in_one_line_whose_channel_it_is(tmp_path: Path) -> None:
+    """The daemon runs as its own user (systemd's feedsvc); an operator who is neither it nor root may not use its
+    socket, and is told so in one line, not a traceback."""
+    try:
+        subprocess.run([sys.executable, "-c", "import feedsvc"], user=65534, check=True, timeout=60,
+                       capture_output=True)
+    except (PermissionError, subprocess.CalledProcessError):
+        pytest.skip("this Python or feedsvc cannot be run by user nobody here")
+    base = Path(tempfile.mkdtemp(prefix="feedsvc-other-user-"))
+    try:
+        base.chmod(0o755)
+        (base / "inbox").mkdir()
+        with FeedsvcRun(base / "inbox", base / "var", tmp_path / "service.log") as service:
+            result = subprocess.run([sys.executable, "-m", "feedsvc", "status", "--data", str(base / "var")],
+                                    capture_output=True, text=True, timeout=60, user=65534,
+                                    env={"PATH": os.environ["PATH"], "HOME": "/"})
+            lines = result.stderr.strip().splitlines()
+            assert result.returncode == 1 and len(lines) == 1, result.stderr
+            assert "runs as another user" in lines[0] and str(base / "var" / SOCKET_FILE) in lines[0]
+            assert service.stop() == 0
+    finally:
+        shutil.rmtree(base)
