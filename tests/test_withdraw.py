@@ -52,7 +52,9 @@ def assert_gone(url: str) -> None:
 def test_withdraw_takes_an_issue_out_of_every_feed_and_its_pages_answer_410(tmp_path: Path,
                                                                           seed_bytes: bytes) -> None:
     public = tmp_path / "var" / "public"
-    with start_service(tmp_path) as service:
+    config = tmp_path / "six.toml"  # the main feed holds 6 of the 7 items: it has archive months
+    config.write_text("[service]\nfeed_items = 6\n")
+    with start_service(tmp_path, "--config", str(config)) as service:
         drop_both(tmp_path, seed_bytes, service.url)
         documents = feed_documents(public)
         holding = [d for d in documents if any(i in fetch(service.url + d)[1].decode() for i in WITHDRAWN_IDS)]
@@ -83,7 +85,7 @@ def test_withdraw_takes_an_issue_out_of_every_feed_and_its_pages_answer_410(tmp_
         assert again.returncode == 1 and again.stderr.strip().startswith(f"{AUGUST}: already withdrawn")
         assert service.stop() == 0
 
-    with start_service(tmp_path) as service:  # a restart: still gone, still out of the feeds
+    with start_service(tmp_path, "--config", str(config)) as service:  # a restart: still gone, still out
         wait_for(lambda: publication_done(tmp_path / "var"), what="the start's publication")
         assert_gone(service.url)
         assert len(read_feeds(service.url)["rss.xml"].entries) == 5
