@@ -138,20 +138,23 @@ class Pages:
     def author_link(self, name: str) -> Link:
         return Link(clean(name), self._url + urls.author_path(self.slugs.author(name)))
 
-    def headline(self, entry: Entry, image: str | None = None) -> Headline:
+    def headline(self, entry: Entry, image: str | None = None, listed_in: str | None = None) -> Headline:
+        """`listed_in`: the section whose own page lists it (the page names it once, not on every item)."""
         text = text_of(entry.item)
+        shown = text.section if text.section and text.section != listed_in else None
         return Headline(text.title, self._url + urls.item_path(entry.item.id), kind_label(entry),
-                        self.section_link(text.section) if text.section else None,
+                        self.section_link(shown) if shown else None,
                         tuple(self.author_link(name) for name in text.authors), text.lede, image)
 
-    def by_issue(self, entries: Iterable[Entry], images: Mapping[str, str] | None = None) -> list[IssueGroup]:
+    def by_issue(self, entries: Iterable[Entry], images: Mapping[str, str] | None = None,
+                 listed_in: str | None = None) -> list[IssueGroup]:
         """Headlines under their issue's date, in the order given (newest issue first, page order within)."""
         groups: list[IssueGroup] = []
         for entry in entries:
             if not groups or groups[-1].day != entry.issue_date:
                 groups.append(IssueGroup(entry.issue_date, self._url + urls.issue_path(entry.issue_date), ()))
             last = groups[-1]
-            headline = self.headline(entry, (images or {}).get(entry.item.id))
+            headline = self.headline(entry, (images or {}).get(entry.item.id), listed_in)
             groups[-1] = IssueGroup(last.day, last.href, (*last.headlines, headline))
         return groups
 

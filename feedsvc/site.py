@@ -26,6 +26,7 @@ from feedsvc.pages import Link, feed_links
 from feedsvc.paper import Paper
 from feedsvc.publish import IndexView, Publisher
 from feedsvc.store import Store
+from feedsvc.text import clean
 
 INDEX_ISSUES = 30  # the latest issues the home page lists (the archive pages list all)
 ARCHIVE_PAGE = "archive/"  # in a feed's folder: index.html (the months) and YYYY-MM.html (one month)
@@ -68,6 +69,7 @@ class Listings:
         self._publisher, self._pages = publisher, publisher.pages
         meta, self._folder = publisher.feed_meta(section, author)
         self._url = meta.site_url
+        self._section = clean(section) if section else None
         name = section if section is not None else author
         self._feeds = feed_links(meta.feed_url, meta.title) if name is not None else ()
         self._heading = name or ARCHIVE_TITLE
@@ -98,7 +100,7 @@ class Listings:
         data = self._pages.render(
             self._pages.env.get_template("listing.html"), alternates=(*self._pages.common_feeds, *self._feeds),
             heading=self._heading, crumbs=[], here=self._heading, feeds=self._feeds, pager=None, ledes=True,
-            note=note, more=more, groups=self._pages.by_issue(entries))
+            note=note, more=more, groups=self._pages.by_issue(entries, listed_in=self._section))
         return self._publisher.write_page(self._folder + "index.html", data)
 
     def month_page(self, month: date, entries: Sequence[Entry], before: date | None,
@@ -109,7 +111,7 @@ class Listings:
             self._pages.env.get_template("listing.html"), alternates=(*self._pages.common_feeds, *self._feeds),
             heading=f"{self._heading} · {name}", crumbs=self._crumbs(self._all), here=name, feeds=self._feeds,
             pager=Pager(self._month_link(before), self._all, self._month_link(after)), ledes=False, note="", more=[],
-            groups=self._pages.by_issue(entries))
+            groups=self._pages.by_issue(entries, listed_in=self._section))
         return self._publisher.write_page(f"{self._folder}{ARCHIVE_PAGE}{name}.html", data)
 
     def remove_month_page(self, month: date) -> list[Path]:

@@ -105,6 +105,9 @@ def test_section_and_author_pages_list_their_items_newest_first(paper: Paper) ->
         doc = lxml.html.fromstring(body)
         dates = [re.match(r"\d{4}-\d{2}-\d{2}", h)[0] for h in doc.xpath("//main/h2/a/text()")]
         assert dates == sorted(dates, reverse=True) and dates
+        if folder == "sections":  # the page names its section once, not on every item
+            assert doc.xpath("//p[@class='byline']/a[contains(@href, '/sections/')]") == []
+            assert doc.xpath("//p[@class='byline']/a[contains(@href, '/authors/')]")
         listed = crawl_scope(front)
         assert listed == {item_page(paper.url, key) for key in expected}
 
