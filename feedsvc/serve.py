@@ -14,23 +14,25 @@ import functools
 import json
 import logging
 import os
-import re
 import threading
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote
 
 from aiohttp import hdrs, web
+from aiohttp.helpers import parse_http_date
 from aiohttp.http_exceptions import HttpProcessingError
+from multidict import istr
 
 from feedsvc import gone as withdrawn
 from feedsvc.connections import AcceptErrorReporter, GuardedSite, connection_cap
 from feedsvc.fileresponse import NOT_FOUND_TYPE, ServedFile, announce_last_modified, http_date, read_not_found_page
 from feedsvc.freshness import cache_control
-from feedsvc.history import SUFFIXES, closed_month_max_age
+from feedsvc.history import closed_month_max_age
+from feedsvc.hotfiles import HotAnswer, HotFiles
+from feedsvc.servepaths import resolve_cached
 
 log = logging.getLogger(__name__)
 
@@ -56,78 +58,10 @@ Links = Callable[[str], str | None]  # path relative to public/ → Link header 
 Route = Callable[[web.Request], Awaitable[web.StreamResponse]]
 Moved = Callable[[str], str | None]  # a request path → where it lives now (old section/author URLs), or None
 
-_FEED_TYPES = {
-    "rss.xml": "application/rss+xml; charset=utf-8",
-    "atom.xml": "application/atom+xml; charset=utf-8",
-    "feed.json": "application/feed+json; charset=utf-8",
-}
-_SUFFIX_TYPES = {
-    ".json": "application/json; charset=utf-8",
-    ".html": "text/html; charset=utf-8",
-    ".css": "text/css; charset=utf-8",
-    ".opml": "text/x-opml; charset=utf-8",
-    ".jpg": "image/jpeg",
-    ".jpeg": "image/jpeg",
-    ".png": "image/png",
-    ".webp": "image/webp",
-    ".gif": "image/gif", ".svg": "image/svg+xml",
-    ".ico": "image/vnd.microsoft.icon",  # IANA's name; browsers take it as image/x-icon
-}
-# One path segment, after percent-decoding: starts with a letter or digit (so no "..", no hidden or
-# dot-prefixed temp files), then word characters, dots and dashes only: no "/", "\", NUL or "%".
-# \w is Unicode-aware so a section slug may be Chinese.
-_SEGMENT = re.compile(r"[^\W_][\w.-]{0,254}")
 _CACHED_STATUSES = frozenset({200, 206, 304})
-
-
-# RFC 5005 archive documents: archive/YYYY-MM.xml (RSS), .atom, .json (JSON Feed pages).
-_ARCHIVE_TYPES = dict(zip(SUFFIXES, _FEED_TYPES.values(), strict=True))
-_ARCHIVE_NAME = re.compile(r"\d{4}-\d{2}(\.xml|\.atom|\.json)")
-
-
-def _content_type(name: str) -> str | None:
-    """The Content-Type for a published file name, or None for anything we never publish (incl. *.gz)."""
-    if name in _FEED_TYPES:
-        return _FEED_TYPES[name]
-    if archived := _ARCHIVE_NAME.fullmatch(name):
-        return _ARCHIVE_TYPES[archived[1]]
-    return _SUFFIX_TYPES.get(os.path.splitext(name)[1])
-
-
-def _resolve(root: str, target: str) -> tuple[str, str] | None:
-    """Map a raw request target to (real file path under `root`, content type), or None to refuse.
-
-    Works on the raw target, not the router's normalised path, so "..", "%2e%2e" and "%2f" are seen
-    and refused rather than silently folded away. `root` must already be a real path.
-    """
-    path = target.split("?", 1)[0]
-    if not path.startswith("/"):  # absolute-form or "*": we only serve origin-form requests
-        return None
-    parts = path[1:].split("/")
-    if parts[-1] == "":
-        parts[-1] = "index.html"
-    names = []
-    for part in parts:
-        try:
-            name = unquote(part, errors="strict")
-        except UnicodeDecodeError:
-            return None
-        if not _SEGMENT.fullmatch(name):
-            return None
-        names.append(name)
-    ctype = _content_type(names[-1])
-    if ctype is None:
-        return None
-    # A symlink anywhere on the way may point outside public/: judge where the path really leads.
-    real = os.path.realpath(os.path.join(root, *names))
-    if not real.startswith(root + os.sep):
-        return None
-    return real, ctype
-
-
-@functools.lru_cache(maxsize=4096)
-def _resolve_cached(root: str, target: str, _second: int) -> tuple[str, str] | None:
-    return _resolve(root, target)
+_CACHEABLE = (web.FileResponse, HotAnswer)
+# What response.last_modified gives, parsed once per distinct value rather than per request.
+_last_modified = functools.lru_cache(maxsize=1024)(parse_http_date)
 
 
 def _jsonable(value: Any) -> Any:
@@ -138,22 +72,37 @@ def _jsonable(value: Any) -> Any:
 def make_app(public: Path, *, max_age: MaxAge, status: Status, links: Links | None = None,
              websub: Route | None = None, health: Callable[[], str | None] = lambda: None,
              gone: Callable[[str], bool] = lambda _path: False, max_age_per_second: bool = True,
-             moved: Moved | None = None, answered: Callable[[int], None] = lambda _status: None) -> web.Application:
+             moved: Moved | None = None, answered: Callable[[int], None] = lambda _status: None,
+             fast: HotFiles | bool = True) -> web.Application:
     """The aiohttp application serving `public` (looked up per request; it may be empty or missing).
 
     `links` adds a Link header to served files (the hub and self of a feed); `websub` is the hub's POST route.
     `gone` says which paths (relative to public/) were withdrawn on purpose: they answer 410 Gone.
     `max_age` is asked once per file version and second (`max_age_per_second`), else on every request.
     `moved` names the new place of a path that is not in `public` (answered 301, with the query kept); `answered`
-    is told the status of every answer (metrics).
+    is told the status of every answer (metrics). `fast`: common requests answered by hotfiles.py (this
+    HotFiles, or a new one; False: every file by ServedFile, whose answers the fast path's must equal).
     """
     root = os.path.realpath(public)
+    hot = fast if isinstance(fast, HotFiles) else HotFiles() if fast else None
     not_found_page = functools.partial(read_not_found_page, root)
+
+    def file_headers(ctype: str, relative: str) -> dict[istr, str]:
+        # Vary on every file: any of them may have a .gz sibling that FileResponse would pick.
+        headers = {hdrs.CONTENT_TYPE: ctype, hdrs.VARY: hdrs.ACCEPT_ENCODING}
+        if links is not None and (link := links(relative)):
+            headers[hdrs.LINK] = link
+        return headers
 
     async def serve_file(request: web.Request) -> web.StreamResponse:
         # One resolution (5 lstat calls in realpath) per distinct target and second: the second in the key
         # bounds how long a symlink changed inside public/ by someone else goes unnoticed.
-        found = _resolve_cached(root, request.raw_path, int(time.monotonic()))
+        found = resolve_cached(root, request.raw_path, int(time.monotonic()))
+        # First the fast path: it answers only for a file that exists, so never where `moved` would.
+        if found is not None and hot is not None:
+            relative = found[0][len(root) + 1:].replace(os.sep, "/")
+            if not gone(relative) and (answer := hot.answer(request, found[0], file_headers(found[1], relative))):
+                return answer
         if moved is not None and (found is None or not os.path.exists(found[0])):
             target = moved(request.path)
             if target is not None:
@@ -162,18 +111,14 @@ def make_app(public: Path, *, max_age: MaxAge, status: Status, links: Links | No
                 raise web.HTTPMovedPermanently(target + ("?" + query if query else ""))
         if found is None:
             path, _, query = request.raw_path.partition("?")
-            folder = _resolve_cached(root, path + "/", int(time.monotonic())) if not path.endswith("/") else None
+            folder = resolve_cached(root, path + "/", int(time.monotonic())) if not path.endswith("/") else None
             if folder is not None and os.path.isfile(folder[0]):  # /sections/jing-ji → its page, as web servers do
                 raise web.HTTPMovedPermanently(path + "/" + ("?" + query if query else ""))
             return web.Response(status=404, body=not_found_page(), headers={hdrs.CONTENT_TYPE: NOT_FOUND_TYPE})
         path, ctype = found
         if gone(relative := path[len(root) + 1:].replace(os.sep, "/")):  # withdrawn on purpose (feedsvc.gone)
             return withdrawn.response()
-        # Vary on every file: any of them may have a .gz sibling that FileResponse would pick.
-        headers = {hdrs.CONTENT_TYPE: ctype, hdrs.VARY: hdrs.ACCEPT_ENCODING}
-        if links is not None and (link := links(relative)):
-            headers[hdrs.LINK] = link
-        return ServedFile(path, headers=headers, not_found=not_found_page)
+        return ServedFile(path, headers=file_headers(ctype, relative), not_found=not_found_page)
 
     async def serve_status(request: web.Request) -> web.Response:
         # status() reads the store, which an ingestion may hold for a moment: keep the event loop free meanwhile.
@@ -201,11 +146,11 @@ def make_app(public: Path, *, max_age: MaxAge, status: Status, links: Links | No
         answered(response.status)
         # FileResponse only learns its final status (404, 304, ...) inside prepare(), so the caching
         # headers go on here, and only on answers worth caching: a 404 before the first publish must not stick.
-        if not isinstance(response, web.FileResponse) or response.status not in _CACHED_STATUSES:
+        if not isinstance(response, _CACHEABLE) or response.status not in _CACHED_STATUSES:
             return
         now = int(time.time())
         served = request.path.lstrip("/")
-        seconds = cached_max_age(served, response.last_modified, now)
+        seconds = cached_max_age(served, _last_modified(response.headers.get(hdrs.LAST_MODIFIED)), now)
         headers = response.headers
         headers[hdrs.DATE] = http_date(now)  # set here so Expires agrees with it to the second
         headers[hdrs.EXPIRES] = http_date(now + seconds)
