@@ -430,7 +430,9 @@ def test_fifo_and_symlink_are_reported_without_blocking(inbox, tmp_path, run_wat
 def test_polling_observer_reports_new_file_once(inbox, run_watcher) -> None:
     """With polling (network file systems) a file is reported once it has been quiet for two polls."""
     calls = Calls()
-    run_watcher(inbox, calls, polling=True, poll_seconds=0.05)
+    # Two quiet polls (0.5 s) against a writer pausing 0.06 s: a margin a loaded machine's scheduling keeps
+    # (with 0.05 s polls, 40 ms of delay made the half-written file look finished: reported twice).
+    run_watcher(inbox, calls, polling=True, poll_seconds=0.25)
     write_like_cp(inbox / "polled.txt", [b"p" * 100, b"q" * 100], pause=0.06)
     calls.wait_count("polled.txt")
     quiet_period()
