@@ -39,11 +39,13 @@ def write_pages(store: Store, publisher: Publisher, days: Queue[Work], parent: i
     the issue pages of those dates; at None, the end."""
     written: list[date] = []
     while True:
+        # The ingest was killed: nobody will send the end, and whatever is still queued is the recovery's to
+        # redo (checked per date too: a full queue kept orphaned writers busy for minutes).
+        if os.getppid() != parent:
+            return
         try:
             day = days.get(timeout=1.0)
         except queue.Empty:
-            if os.getppid() != parent:  # the ingest was killed: nobody will send the end
-                return
             continue
         if day is None:
             return
