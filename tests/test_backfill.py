@@ -61,3 +61,22 @@ def test_a_dead_writer_is_not_waited_for() -> None:
     started = time.monotonic()
     assert not _send(days, writer, date(2024, 1, 3))
     assert time.monotonic() - started < 5
+
+
+def test_a_writer_whose_ingest_died_stops_at_its_next_date(tmp_path: Path, seed_path: Path) -> None:
+    """Orphaned (its parent pid is no longer its parent), a page writer leaves its queue to the recovery
+    instead of writing on for minutes."""
+    shutil.copy(seed_path, tmp_path)
+    settings = Settings(inbox=tmp_path, data=tmp_path / "data")
+    service = open_service(settings, ManualClock(NOW))
+    service.ingest(tmp_path / seed_path.name, publish=False)
+    days = multiprocessing.get_context("spawn").Queue()
+    for _ in range(3):
+        days.put(date(2023, 9, 27))
+    days.put(None)
+    from feedsvc import backfill as module
+
+    module.write_pages(service.store, service.publication.publisher, days, parent=-1)
+    service.close()
+    assert not (settings.public / "items").exists()
+    assert days.get(timeout=5) == date(2023, 9, 27)  # nothing was taken from the queue
