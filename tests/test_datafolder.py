@@ -38,7 +38,8 @@ def test_a_killed_holder_leaves_no_stale_lock(tmp_path: Path) -> None:
             "datafolder.acquire(Path(sys.argv[1]), 'feedsvc run'); time.sleep(60)")
     with subprocess.Popen([sys.executable, "-c", code, str(data)]) as child:
         try:
-            found = wait_for(lambda: datafolder.holder(data), what="the child holds the lock")
+            # Held with its owner not yet written is Holder(pid=None): wait for the name, not just the lock.
+            found = wait_for(lambda: (h := datafolder.holder(data)) and h.pid and h, what="the child holds the lock")
             assert found.pid == child.pid
         finally:
             child.kill()
