@@ -21,8 +21,9 @@ from feedsvc.config import Settings
 from feedsvc.decisions import withdrawn_items
 from feedsvc.events import ItemPublished, ItemUpdated, ItemWithdrawn
 from feedsvc.identity import identity
-from feedsvc.media import MEDIA_FOLDER, Image, MediaShelf, photo_numbers
+from feedsvc.media import MEDIA_FOLDER, Image, MediaShelf
 from feedsvc.paper import Paper
+from feedsvc.photos import Photos
 from feedsvc.publish import IndexView, Publisher, Site
 from feedsvc.site import IssueOrder, Listings, index_view
 from feedsvc.slugs import Slugs
@@ -63,7 +64,7 @@ class Publication:
         self._mark: int | None = None  # the PUBLISHED_MARK last written by this process
         self._released_through = clock()
         self.media = MediaShelf(settings.data / MEDIA_FOLDER, settings.public, settings.max_image_bytes)
-        self._photos: dict[date, dict[str, Image]] = {}  # per publication: the images of each issue's photo items
+        self.photos = Photos(self.media, store, paper)
         self.fault: str | None = None  # why the last publication failed, until one succeeds
         # Called after every publication (also one that failed part-way), and as soon as the main feeds changed:
         # WebSub pushes the feeds that changed.
@@ -94,18 +95,7 @@ class Publication:
         return image
 
     def _images(self, days: Iterable[date], now: datetime) -> dict[str, Image]:
-        """{item id: image} for the public photo items of `days` that have one; copied to public/media/ first,
-        so no feed or page links to an image that is not there."""
-        found: dict[str, Image] = {}
-        for day in set(days) & set(self.media.dates()):
-            if day not in self._photos:
-                numbers = photo_numbers(self.store.issue_entries(day)) if self.paper.is_public(day, now) else {}
-                images = self.media.images_of(day)
-                self._photos[day] = {i: images[n] for i, n in numbers.items() if n in images}
-                for image in self._photos[day].values():
-                    self.media.publish(image, durable=self.publisher.durable)
-            found.update(self._photos[day])
-        return found
+        return self.photos.of(days, now, durable=self.publisher.durable)
 
     def note_vacated(self, sections: Iterable[str], authors: Iterable[str] = ()) -> None:
         """Sections and authors an issue had before a correction: a moved or withdrawn item leaves their feeds."""
@@ -232,7 +222,7 @@ class Publication:
         if vacated_authors or withdrawn:
             self._authors = None  # an author may have lost their last item
         self.publisher.durable = not everything  # a full rebuild syncs once at the end instead of per file
-        self._photos.clear()
+        self.photos.forget()
         try:
             for day in public:
                 images = self._images([day], now)
