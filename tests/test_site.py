@@ -185,6 +185,14 @@ def test_a_young_paper_links_no_archive_it_does_not_have(tmp_path: Path) -> None
         assert len(items) >= 12 and items <= set(pages)
         assert f"{settings.site_url}sections/jing-ji/" in pages
         assert not [url for url in pages if "/archive/" in url]
+        # An issue withdrawn on purpose (its pages answer 410) is linked nowhere: its neighbours link each other.
+        gone = {f"{settings.site_url}items/{e.item.id}.html" for e in service.store.issue_entries(days[1])}
+        service.withdraw(days[1])
+        pages = crawl(settings.site_url)
+        assert f"{settings.site_url}issues/{days[1].isoformat()}.html" not in pages
+        assert not gone & set(pages) and (items - gone) <= set(pages)
+        first = lxml.html.fromstring(pages[f"{settings.site_url}issues/{days[0].isoformat()}.html"])
+        assert first.xpath("//a[@rel='next']/@href") == [f"{settings.site_url}issues/{days[2].isoformat()}.html"]
     finally:
         server.stop()
         service.close()
