@@ -40,8 +40,10 @@ lint: $(STAMP)
 	$(BIN)/ruff check feedsvc tests bench
 	$(BIN)/mypy
 
+# Two workers, a test file each at a time (module fixtures stay shared): the suite mostly waits on daemons,
+# readers and caches, so it takes about half the time on 2 cores.
 test: lint
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n 2 --dist loadfile
 
 bench: $(STAMP)
 	$(BIN)/python -m bench $(BENCH_ARGS)
