@@ -57,11 +57,13 @@ class Paper:
             self.mark_public([r.issue_date for r in records
                               if r.release_at <= now and (r.forced or r.issue_date not in held)], now)
         self.keep_public(self.calendar.suspended_dates() & self.public, "it was public before the suspension")
-        for record in records:
-            if record.public_at is not None and record.public_at > now:
-                log.warning("the clock (%s) is before the %s issue went public (%s): it stays public",
-                            now.isoformat(timespec="seconds"), record.issue_date,
-                            record.public_at.isoformat(timespec="seconds"))
+        ahead = sorted((r.issue_date, r.public_at) for r in records if r.public_at is not None and r.public_at > now)
+        if ahead:  # one line, not one per issue: a clock set back a day can be behind a whole backfill
+            named = ", ".join(f"the {day} issue went public ({at.isoformat(timespec='seconds')})"
+                              for day, at in ahead[-3:])
+            more = f" and {len(ahead) - 3} earlier ones" if len(ahead) > 3 else ""
+            log.warning("the clock (%s) is before %s%s: %s public", now.isoformat(timespec="seconds"), named,
+                        more, "it stays" if len(ahead) == 1 else "they stay")
 
     def keep_public(self, days: Iterable[date], why: str) -> None:
         """Log each public issue that a suspension now covers: it stays in the feeds."""

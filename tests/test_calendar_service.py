@@ -96,6 +96,23 @@ def test_item4_a_configured_suspension_or_a_clock_set_back_takes_nothing_back(
     service.close()
 
 
+def test_a_clock_set_back_behind_many_public_issues_says_so_in_one_line(
+        settings: Settings, caplog: pytest.LogCaptureFixture) -> None:
+    clock = ManualClock(at(10, 20, 12))
+    service = open_service(settings, clock)
+    days = [date(2023, 10, 9), date(2023, 10, 11), date(2023, 10, 13), date(2023, 10, 16), date(2023, 10, 18)]
+    for n, day in enumerate(days):
+        ingest(service, settings, day, f"第{n}条新闻 今日发布")
+    clock.now = at(10, 1, 12)  # restarted with the clock weeks back
+    with caplog.at_level(logging.WARNING, logger="feedsvc"):
+        service = reopen(service, settings, clock)
+    lines = [r.getMessage() for r in caplog.records if "went public" in r.getMessage()]
+    assert len(lines) == 1, lines
+    assert "2023-10-18 issue" in lines[0] and "2 earlier ones" in lines[0] and "they stay public" in lines[0]
+    assert len(titles(settings)) == len(days)
+    service.close()
+
+
 # --- item 5: the issue printing a notice is not held by it -----------------------------------------------------
 
 def test_item5_the_issue_printing_a_notice_is_published(settings: Settings) -> None:
