@@ -57,7 +57,7 @@ def test_metrics_count_what_happened(tmp_path: Path, seed_path: Path):
     with FeedsvcRun(inbox, tmp_path / "data", tmp_path / "service.log", "--config", str(settings),
                     env={"FEEDSVC_NOW": NOW}) as service:
         wait_published(service.url, day, 2)
-        first = wait_for(lambda: (m := scrape(port)).get("feedsvc_issues_rejected_total") == 1 and m, 10,
+        first = wait_for(lambda: (m := scrape(port)).get("feedsvc_issues_rejected_total") == 1 and m, 30,
                          "notes.txt rejected")
         assert first["feedsvc_issues_missing"] == 1  # 09-27
         assert first["feedsvc_issues_ingested_total"] == 0  # counted from this start: 09-25 came before
@@ -66,7 +66,7 @@ def test_metrics_count_what_happened(tmp_path: Path, seed_path: Path):
         assert first["feedsvc_last_release_timestamp_seconds"] == 0
 
         assert subscriber.request(service.url + "websub", "subscribe", service.url + "rss.xml")[0] == 202
-        wait_for(lambda: subscriber.verifications, 10, "the hub verifies the subscription")
+        wait_for(lambda: subscriber.verifications, 30, "the hub verifies the subscription")
         assert fetch(service.url + "metrics")[0] == 404  # never on the public server
         with urllib.request.urlopen(service.url + "atom.xml", timeout=5) as response:
             etag = response.headers["ETag"]
@@ -79,8 +79,8 @@ def test_metrics_count_what_happened(tmp_path: Path, seed_path: Path):
         (inbox / "2023-09-27.txt").write_bytes(seed_path.read_bytes())  # the late issue, five items
         (inbox / f"{ahead}.txt").write_text(issue_text(ahead, "复刊"), encoding="utf-8")
         wait_published(service.url, date(2023, 9, 27), 5)
-        wait_for(lambda: subscriber.deliveries, 10, "the change pushed to the subscriber")
-        last = wait_for(lambda: (m := scrape(port)).get("feedsvc_issues_held") == 1 and m, 10, "10-13 held")
+        wait_for(lambda: subscriber.deliveries, 30, "the change pushed to the subscriber")
+        last = wait_for(lambda: (m := scrape(port)).get("feedsvc_issues_held") == 1 and m, 30, "10-13 held")
         subscriber.close()
     assert last["feedsvc_issues_ingested_total"] == 2
     assert last["feedsvc_items_published_total"] == 5
