@@ -91,9 +91,10 @@ def test_metrics_count_what_happened(tmp_path: Path, seed_path: Path):
     assert last["feedsvc_http_requests_total{status=404}"] == 1
     assert last["feedsvc_http_requests_total{status=200}"] >= 3
     assert last["feedsvc_websub_deliveries_total{outcome=delivered}"] >= 1
-    # The drop of 09-27 and 10-13 went through a publication, each in well under a minute here.
+    # The drop of 09-27 went through a publication in well under a minute here (10-13 is held: it publishes
+    # nothing, and two files taken together may share one publication).
     count = last["feedsvc_drop_to_feed_seconds_count"]
-    assert count >= 2 and last["feedsvc_drop_to_feed_seconds_bucket{le=+Inf}"] == count
+    assert count >= 1 and last["feedsvc_drop_to_feed_seconds_bucket{le=+Inf}"] == count
     assert last["feedsvc_drop_to_feed_seconds_bucket{le=60.0}"] == count
     assert 0 < last["feedsvc_drop_to_feed_seconds_sum"] < 60 * count
     assert last["feedsvc_publication_duration_seconds_count"] > first["feedsvc_publication_duration_seconds_count"]

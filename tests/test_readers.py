@@ -167,7 +167,8 @@ class StatusRelay:
         with upstream, client:
             try:
                 while chunk := upstream.recv(65536):
-                    client.sendall(chunk)
+                    # Recorded before the chunk that completes a response is passed on: a reader that exits
+                    # right after its last response must find that response counted.
                     buffer += chunk
                     while (end := buffer.find(b"\r\n\r\n")) >= 0:
                         head = buffer[:end].decode("latin-1")
@@ -180,6 +181,7 @@ class StatusRelay:
                             path = self._paths.pop(0).decode() if self._paths else "?"
                             self.statuses.append((path, int(head.split(" ", 2)[1])))
                         buffer = buffer[end + 4 + body :]
+                    client.sendall(chunk)
             except OSError:
                 return
 
