@@ -22,6 +22,7 @@ import feedparser
 import pytest
 from lxml import etree
 
+from feedsvc.config import Settings
 from feedsvc.publication import PUBLISHED_MARK
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
@@ -37,6 +38,14 @@ def _seed_path() -> Path:
 def _seed_bytes(seed_path: Path) -> bytes:
     """The sample issue's bytes, as a watcher would read them."""
     return seed_path.read_bytes()
+
+
+@pytest.fixture(name="settings")
+def _settings(tmp_path: Path) -> Settings:
+    """Settings with a temporary inbox and data folder, otherwise the shipped defaults (a test file needing other
+    settings defines its own `settings` fixture, which takes precedence)."""
+    (tmp_path / "inbox").mkdir()
+    return Settings(inbox=tmp_path / "inbox", data=tmp_path / "data", base_url="http://feeds.example/")
 
 
 REPORTERS = ("张华", "李强", "王芳", "赵磊", "陈静", "刘洋")

@@ -6,7 +6,6 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 from datetime import date, datetime, time
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import feedparser
@@ -19,12 +18,6 @@ from feedsvc.service import Service
 from feedsvc.wiring import open_service
 
 TZ = ZoneInfo("Asia/Shanghai")
-
-
-@pytest.fixture(name="settings")
-def _settings(tmp_path: Path) -> Settings:
-    (tmp_path / "inbox").mkdir()
-    return Settings(inbox=tmp_path / "inbox", data=tmp_path / "data", base_url="http://feeds.example/")
 
 
 def at(month: int, day: int, hour: int = 0, minute: int = 0, second: float = 0) -> datetime:

@@ -32,12 +32,6 @@ SEED_DATE = date(2023, 9, 27)
 RESUME = datetime(2023, 10, 13, 6, tzinfo=TZ)  # the seed's notice: the paper resumes on 10-13
 
 
-@pytest.fixture(name="settings")
-def _settings(tmp_path: Path) -> Settings:
-    (tmp_path / "inbox").mkdir()
-    return Settings(inbox=tmp_path / "inbox", data=tmp_path / "data", base_url="http://feeds.example/")
-
-
 @pytest.fixture(name="clock")
 def _clock() -> ManualClock:
     return ManualClock(datetime(2023, 9, 28, 9, 0, tzinfo=TZ))

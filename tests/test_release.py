@@ -21,12 +21,6 @@ TZ = ZoneInfo("Asia/Shanghai")
 HELD = date(2023, 10, 4)  # suspended by the seed's notice (09-29 … 10-11, resuming 10-13)
 
 
-@pytest.fixture(name="settings")
-def _settings(tmp_path: Path) -> Settings:
-    (tmp_path / "inbox").mkdir()
-    return Settings(inbox=tmp_path / "inbox", data=tmp_path / "data", base_url="http://feeds.example/")
-
-
 @pytest.fixture(name="clock")
 def _clock() -> ManualClock:
     return ManualClock(datetime(2023, 10, 4, 9, tzinfo=TZ))

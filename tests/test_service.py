@@ -29,13 +29,6 @@ SEED_TITLES = [
 ]
 
 
-@pytest.fixture(name="settings")
-def _settings(tmp_path: Path) -> Settings:
-    """Settings with a temporary inbox and data folder, otherwise the shipped defaults."""
-    (tmp_path / "inbox").mkdir()
-    return Settings(inbox=tmp_path / "inbox", data=tmp_path / "data", base_url="http://feeds.example/")
-
-
 @pytest.fixture(name="clock")
 def _clock() -> ManualClock:
     """The day after the seed issue: 2023-09-28 09:00 in Shanghai."""
