@@ -12,6 +12,9 @@ Each month's HTML page and the list of months (site.py) are written along with t
 
 from __future__ import annotations
 
+import bisect
+import os
+import re
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import replace
 from datetime import date, datetime, timedelta
@@ -26,6 +29,7 @@ from feedsvc.publish import Publisher
 from feedsvc.site import Listings
 from feedsvc.store import Store
 
+_MONTH_FILE = re.compile(r"\d{4}-\d{2}\.(xml|atom|json|html)(\.gz)?")
 ALL = -1  # no limit: a month's documents hold the whole month
 Images = Callable[[Iterable[date]], Mapping[str, Image]]  # the photos of some issues' items, by item id
 
@@ -44,11 +48,10 @@ class Archive:
         self._months_moved = False  # a month appeared or emptied during this publication
 
     def publish(self, days: Iterable[date]) -> list[Path]:
-        """The months of `days` (and the neighbours whose links they move)."""
+        """The months of `days` (and the neighbours whose links they move). A month not written yet (a feed that
+        just outgrew its subscription document, or a backfill's) is left to its first request (ondemand.py)."""
         if self._complete():
             return self._remove_all()
-        if not self._folder_path().is_dir():  # the feed just outgrew its subscription document
-            return self.publish_all()
         written: list[Path] = []
         self._months_moved = False
         for month in sorted({month_of(day) for day in days}):
@@ -56,6 +59,43 @@ class Archive:
         if self._months_moved:  # only then does the list of months change
             written += self._listings.months_page(self._months())
         return written
+
+    def forget(self, days: Iterable[date]) -> list[Path]:
+        """Remove what `days` made stale (their months, the nearest written months either side, whose links
+        may move, and the list of months) instead of writing it: first requests write them (a backfill)."""
+        if self._complete():
+            return self._remove_all()
+        folder = self._folder_path()
+        try:
+            names = {entry.name for entry in os.scandir(folder)}
+        except FileNotFoundError:
+            return []
+        written = sorted({name[:7] for name in names if _MONTH_FILE.fullmatch(name)})
+        stale = {month_name(month) for month in {month_of(day) for day in days}}
+        for month in sorted(stale):
+            at = bisect.bisect_left(written, month)
+            stale.update(written[max(at - 1, 0):at + 2])
+        removed = [folder / name for name in sorted(names) if (name[:7] in stale and _MONTH_FILE.fullmatch(name))
+                   or name.startswith("index.html")]
+        removed = [path for path in removed if remove(path, sync=False)]
+        if removed and self._publisher.durable:
+            fsync_dir(folder)
+        return removed
+
+    def write_month(self, month: date) -> bool:
+        """One month's documents and page, asked for by a reader; False when the month has nothing public, or
+        the feed has no archive (it holds its whole history)."""
+        if self._complete() or not self._entries(month, month_end(month), 1):
+            return False
+        self._month(month, neighbours=False)
+        return True
+
+    def write_months_page(self) -> bool:
+        """The list of months, asked for by a reader; False when the feed has no archive."""
+        months = [] if self._complete() else self._months()
+        if months:
+            self._listings.months_page(months)
+        return bool(months)
 
     def publish_all(self) -> list[Path]:
         """Every month, newest first (a full rebuild)."""
@@ -139,21 +179,23 @@ class Archive:
                 fsync_dir(paths[0].parent)
         if bool(entries) != existed:
             self._months_moved = True
-        if neighbours and bool(entries) != existed:  # the month appeared or emptied: its neighbours' links move
+        # The month appeared or emptied (or was never written: a backfill's), so its neighbours' links may move:
+        # those written already are rewritten, the others are left to their first request.
+        if neighbours and bool(entries) != existed:
             for other in (before, after):
-                if other is not None:
+                if other is not None and self._paths(other)[0].exists():
                     written += self._month(other, neighbours=False)
         return written
 
 
 def publish_archives(store: Store, publisher: Publisher, now: datetime, withheld: Collection[date],
                      images: Images, days: Collection[date], sections: Iterable[str], authors: Iterable[str], *,
-                     everything: bool, feed_items: int) -> list[Path]:
+                     everything: bool, lazy: bool = False, feed_items: int) -> list[Path]:
     """The main feed's months of `days`, then each of `sections`' and `authors`' (every month of every feed:
-    `everything`)."""
+    `everything`); or (`lazy`) their stale months removed, for their first requests to write."""
     scopes = [(None, None), *((s, None) for s in sorted(sections)), *((None, a) for a in sorted(authors))]
     written: list[Path] = []
     for section, author in scopes:
         archive = Archive(store, publisher, now, withheld, images, section, author, feed_items=feed_items)
-        written += archive.publish_all() if everything else archive.publish(days)
+        written += archive.forget(days) if lazy else archive.publish_all() if everything else archive.publish(days)
     return written

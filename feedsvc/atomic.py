@@ -94,13 +94,14 @@ def _dated_after(fd: int, replaced_ns: int) -> None:
         os.utime(fd, ns=(after_ns, after_ns))
 
 
-def remove(path: Path) -> bool:
-    """Delete `path` durably; True when it existed."""
+def remove(path: Path, *, sync: bool = True) -> bool:
+    """Delete `path` durably (`sync`: else the caller syncs its folder); True when it existed."""
     try:
         path.unlink()
     except FileNotFoundError:
         return False
-    fsync_dir(path.parent)
+    if sync:
+        fsync_dir(path.parent)
     return True
 
 

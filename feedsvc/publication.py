@@ -2,8 +2,9 @@
 
 Stale work (dates whose files lag behind the store, withdrawn items whose pages must go, sections items left)
 is kept until a publication succeeds, so a failed one (disk full) is retried by the next. The published-through
-mark in the data folder lets a restart redo what a crash cut short (`recover`); `hand_over` gives the pages of
-a backfill to its page writers. Not thread-safe on its own: the Service calls it under its lock.
+mark in the data folder lets a restart redo what a crash cut short (`recover`). A backfill's pages and archive
+months (`hand_over`) are left to their first request (ondemand.py). Not thread-safe on its own: the Service
+calls it under its lock.
 """
 
 from __future__ import annotations
@@ -59,7 +60,7 @@ class Publication:
         self._withdrawn: set[str] = set()  # item ids whose pages go once no feed links to them
         self._vacated_sections: set[str] = set()  # sections a correction took items out of
         self._vacated_authors: set[str] = set()  # authors a correction took items from
-        self._handed: set[date] = set()  # issues whose pages a backfill's page writers write (`hand_over`)
+        self._handed: set[date] = set()  # a backfill's issues: their pages are written on first request
         self._authors: set[str] | None = None  # every author with a live item, once a publication asked
         self._mark: int | None = None  # the PUBLISHED_MARK last written by this process
         self._released_through = clock()
@@ -97,6 +98,9 @@ class Publication:
     def _images(self, days: Iterable[date], now: datetime) -> dict[str, Image]:
         return self.photos.of(days, now, durable=self.publisher.durable)
 
+    def images_of(self, days: Iterable[date]) -> dict[str, Image]:
+        return self._images(days, self.clock())
+
     def note_vacated(self, sections: Iterable[str], authors: Iterable[str] = ()) -> None:
         """Sections and authors an issue had before a correction: a moved or withdrawn item leaves their feeds."""
         self._vacated_sections.update(sections)
@@ -117,17 +121,10 @@ class Publication:
     # --- recovery and hand-over ----------------------------------------------------------------------------
 
     def recover(self, recent: int = 10) -> None:
-        """At start: redo what the events logged since the last publication touched, the newest issues and any
-        public issue whose page is missing (a crash mid-publish)."""
-        now = self.clock()
+        """At start: redo what the events logged since the last publication touched, and the newest issues. (A
+        page missing from public/ is no sign of a crash: it is written on its first request.)"""
         self._replay_unpublished()
-        records = self.store.issues()
-        self._stale.update(r.issue_date for r in records[:recent])
-        pages = self.settings.public / "issues"
-        self._stale.update(
-            r.issue_date for r in records
-            if not (pages / f"{r.issue_date}.html").exists() and self.paper.is_public(r.issue_date, now)
-        )
+        self._stale.update(r.issue_date for r in self.store.issues(limit=recent))
         self.publish_or_report()
 
     def _replay_unpublished(self) -> None:
@@ -149,13 +146,13 @@ class Publication:
             after = events[-1].id
 
     def hand_over(self) -> list[date]:
-        """Take the changed issues that are public now off the stale set: their pages are the caller's to write
-        (the backfill's page writer). Feeds, sections and the index stay this publication's to write."""
+        """Take the changed issues that are public now off the stale set (a backfill's): the next publication
+        writes the feeds that list them and removes their stale pages, which their first requests write."""
         now = self.clock()
         days = sorted(d for d in self._stale if self.paper.is_public(d, now))
         self._stale.difference_update(days)
         self._handed.update(days)
-        self.paper.mark_public(days, now)  # the caller's pages and this publication's feeds will hold them
+        self.paper.mark_public(days, now)  # the next publication's feeds will hold them
         return days
 
     # --- writing -------------------------------------------------------------------------------------------
@@ -179,23 +176,19 @@ class Publication:
         if not all((public / name).exists() for name in _ALWAYS):
             log.warning("%s lacks its feeds or index; writing everything again", public)
             self.publish_or_report(everything=True)
-            return
-        now = self.clock()
-        # A stat per issue; the store is asked only about the pages that are gone.
-        gone = {r.issue_date for r in self.store.issues() if not (public / "issues" / f"{r.issue_date}.html").exists()
-                and self.paper.is_public(r.issue_date, now)}
-        if gone or self.fault is not None:
-            self._stale.update(gone)
+        elif self.fault is not None:  # (a page gone missing is written again on its first request)
             self.publish_or_report()
 
     def publish(self, *, everything: bool = False, pages: bool = True) -> None:
-        """Bring public/ in step with the store: item pages, then the feeds that link to them, then issue pages.
+        """Bring public/ in step with the store: the main feeds, the item pages they link, the other feeds and
+        archive months, the issue pages, the index.
 
-        Pages come before whatever links to them, so a reader never follows a link to a 404; withdrawn items'
-        pages go once the feeds no longer link to them. An issue's page is written after its items and the
-        feeds: its presence marks the issue as fully published (`recover`). What was stale stays stale until
-        this succeeds, so after a failed write (it raises) the next publication catches up.
-        `pages=False` writes feeds and the index only (someone else wrote the pages: `hand_over`).
+        The main feeds come first: they are what readers wait for. A reader following one of their links before
+        its page is written gets the page written on request (ondemand.py), never a 404; withdrawn items' pages
+        go once the feeds no longer link to them. What was stale stays stale until this succeeds, so after a
+        failed write (it raises) the next publication catches up. `pages=False` (a backfill's end) writes feeds
+        and the index only, and removes the changed issues' stale pages and archive months: their first
+        requests write them.
         """
         started = time.monotonic()
         now = self.clock()
@@ -224,22 +217,26 @@ class Publication:
         self.publisher.durable = not everything  # a full rebuild syncs once at the end instead of per file
         self.photos.forget()
         try:
+            self._publish_feeds(now, [(None, None)])
             for day in public:
                 images = self._images([day], now)
                 self.publisher.publish_items([(entry, images.get(entry.item.id))
                                               for entry in preloaded.get(day) or self.store.issue_entries(day)])
-            self._publish_feeds(now, sections, authors)
+            if not pages:
+                self.publisher.forget_issues(days | handed)
+            self._publish_feeds(now, [*((s, None) for s in sorted(sections)), *((None, a) for a in sorted(authors))])
             publish_archives(self.store, self.publisher, now, self.paper.withheld(),
-                             lambda some: self._images(some, now), days, sections, authors,
-                             everything=everything, feed_items=self.settings.feed_items)
+                             lambda some: self._images(some, now), days | handed, sections, authors,
+                             everything=everything, lazy=not pages, feed_items=self.settings.feed_items)
             for item_id in sorted(withdrawn):
                 self.publisher.remove_item(item_id)
             for day in sorted(gone):  # no feed links to them any more
                 self.publisher.remove_issue(day)
                 self.media.unpublish(day)
-            # Then the pages of the public issues next to every changed one: their previous/next links move.
+            # Then the pages of the public issues next to every changed one, where written: their links move.
             order = IssueOrder(self.paper.public_days(now))
-            for day in [*public, *sorted(order.around(days | handed) - set(public) - handed)]:
+            around = order.around(days | handed) - set(public) - handed
+            for day in [*public, *sorted(d for d in around if self.publisher.has_issue_page(d))]:
                 self.publisher.publish_issue(day, preloaded.get(day) or self.store.issue_entries(day),
                                              self._images([day], now), order.neighbours(day))
             self.publisher.publish_index(self._index_view(now))
@@ -266,11 +263,9 @@ class Publication:
             self._authors = set(self.store.authors())
         return self._authors
 
-    def _publish_feeds(self, now: datetime, sections: set[str], authors: set[str]) -> None:
-        """The main feeds first: they are what most readers (and drop-to-feed) wait for; then each section's
-        and each author's."""
+    def _publish_feeds(self, now: datetime, scopes: list[tuple[str | None, str | None]]) -> None:
+        """The feeds of each (section, author) scope: (None, None) is the whole paper's."""
         withheld, limit = self.paper.withheld(), self.settings.feed_items
-        scopes = [(None, None), *((s, None) for s in sorted(sections)), *((None, a) for a in sorted(authors))]
         for section, author in scopes:
             # One entry more than a feed holds tells whether the feed is its whole history (RFC 5005 §2).
             entries = self.store.entries(now, limit=limit + 1, withheld=withheld, section=section, author=author)

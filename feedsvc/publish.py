@@ -9,9 +9,11 @@ Layout (relative to public/ and to the site URL alike):
 
 from __future__ import annotations
 
+import contextlib
 import gzip
+import os
 import zlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
@@ -234,6 +236,26 @@ class Publisher:
         first, as the server would hand it to gzip clients while it exists."""
         path = self._public / urls.item_path(item_id)
         return [p for p in (path.with_name(path.name + ".gz"), path) if remove(p)]
+
+    def has_issue_page(self, issue_date: date) -> bool:
+        return (self._public / urls.issue_path(issue_date)).exists()
+
+    def forget_issues(self, days: Collection[date]) -> list[Path]:
+        """Remove the item pages and issue pages of `days` (stale: their issues changed), for their first requests
+        to write them again (ondemand.py); one listing of items/, not a stat per item."""
+        prefixes = tuple(f"{day.isoformat()}-" for day in days)  # an item id starts with its date (model.item_id)
+        removed = []
+        with contextlib.suppress(FileNotFoundError):
+            for entry in os.scandir(self._public / "items"):
+                if prefixes and entry.name.startswith(prefixes) and remove(Path(entry.path), sync=False):
+                    removed.append(Path(entry.path))
+        for day in days:
+            path = self._public / urls.issue_path(day)
+            removed += [p for p in (path.with_name(path.name + ".gz"), path) if remove(p, sync=False)]
+        if removed and self.durable:
+            for folder in {path.parent for path in removed}:
+                fsync_dir(folder)
+        return removed
 
     def remove_issue(self, issue_date: date) -> list[Path]:
         """A withdrawn issue's page (and its .gz) goes away; the server answers 410 Gone for it."""

@@ -56,6 +56,7 @@ MaxAge = Callable[[datetime | None], int]  # the served file's Last-Modified →
 Status = Callable[[], dict[str, Any]]
 Links = Callable[[str], str | None]  # path relative to public/ → Link header value (WebSub discovery) or None
 Route = Callable[[web.Request], Awaitable[web.StreamResponse]]
+OnRequest = Callable[[str], bool]  # path relative to public/ → whether it was written now
 Moved = Callable[[str], str | None]  # a request path → where it lives now (old section/author URLs), or None
 
 _CACHED_STATUSES = frozenset({200, 206, 304})
@@ -73,7 +74,7 @@ def make_app(public: Path, *, max_age: MaxAge, status: Status, links: Links | No
              websub: Route | None = None, health: Callable[[], str | None] = lambda: None,
              gone: Callable[[str], bool] = lambda _path: False, max_age_per_second: bool = True,
              moved: Moved | None = None, answered: Callable[[int], None] = lambda _status: None,
-             fast: HotFiles | bool = True) -> web.Application:
+             fast: HotFiles | bool = True, on_request: OnRequest | None = None) -> web.Application:
     """The aiohttp application serving `public` (looked up per request; it may be empty or missing).
 
     `links` adds a Link header to served files (the hub and self of a feed); `websub` is the hub's POST route.
@@ -82,6 +83,7 @@ def make_app(public: Path, *, max_age: MaxAge, status: Status, links: Links | No
     `moved` names the new place of a path that is not in `public` (answered 301, with the query kept); `answered`
     is told the status of every answer (metrics). `fast`: common requests answered by hotfiles.py (this
     HotFiles, or a new one; False: every file by ServedFile, whose answers the fast path's must equal).
+    `on_request` writes a page not in `public` yet, if it should be there (ondemand.py), before it is served.
     """
     root = os.path.realpath(public)
     hot = fast if isinstance(fast, HotFiles) else HotFiles() if fast else None
@@ -118,6 +120,9 @@ def make_app(public: Path, *, max_age: MaxAge, status: Status, links: Links | No
         path, ctype = found
         if gone(relative := path[len(root) + 1:].replace(os.sep, "/")):  # withdrawn on purpose (feedsvc.gone)
             return withdrawn.response()
+        if on_request is not None and not os.path.exists(path):
+            # The store is read and the file written off the event loop, under the service's lock.
+            await asyncio.get_running_loop().run_in_executor(None, on_request, relative)
         return ServedFile(path, headers=file_headers(ctype, relative), not_found=not_found_page)
 
     async def serve_status(request: web.Request) -> web.Response:

@@ -14,7 +14,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from feedsvc import decisions, freshness
+from feedsvc import decisions, freshness, ondemand
 from feedsvc import ledger as ledger_view
 from feedsvc import status as status_view
 from feedsvc.accounts import Accounts, Backoff
@@ -192,6 +192,16 @@ class Service:
         with self._lock:
             self.publication.repair()
             self.publication.refresh_index()
+
+    def write_on_request(self, relative: str) -> bool:
+        """A page or archive document asked for that is not in public/: written now if it names something public
+        (ondemand.py). A failed write (disk full) is logged and answered as missing."""
+        with self._lock:
+            try:
+                return ondemand.write(self.publication, relative)
+            except OSError as exc:
+                log.error("%s not written on request: %s", relative, exc)
+                return False
 
     def set_site_url(self, url: str) -> None:
         with self._lock:

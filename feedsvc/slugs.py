@@ -105,6 +105,15 @@ class Slugs:
                 self._choose(kind, key)
             return self._slugs[kind][key]
 
+    def name_of(self, kind: Kind, slug: str) -> str | None:
+        """The name whose slug is `slug` (a folder asked for), or None when no name has it."""
+        found = next((name for name, known in self._slugs[kind].items() if known == slug), None)
+        if found is None and time.monotonic() - self._loaded_at > _RELOAD_SECONDS:
+            with self._lock:
+                self._load()  # another process may have chosen it since
+            found = next((name for name, known in self._slugs[kind].items() if known == slug), None)
+        return found
+
     def old_url(self, kind: Kind, hashed: str) -> str | None:
         """The slug that replaced the legacy folder name `hashed`, or None when no known name had it."""
         if not LEGACY.fullmatch(hashed):

@@ -4,8 +4,9 @@
 
 `open_service` builds the desk (store, calendar, publication) and says which event leads to which reaction.
 `Daemon` puts the inbox watcher in front of it and the scheduled jobs and the HTTP server behind it.
-`ingest_files` is the backfill (`feedsvc ingest`): this process parses and stores, `page_writer` processes write
-pages. `parse_file` is the parse stage alone (`feedsvc parse`). The CLI builds nothing itself: it comes here.
+`ingest_files` is the backfill (`feedsvc ingest`): store every file, publish the feeds once; pages are written
+on their first request. `parse_file` is the parse stage alone (`feedsvc parse`). The CLI builds nothing itself:
+it comes here.
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
-from multiprocessing.queues import Queue
 from pathlib import Path
 from types import FrameType
 
@@ -45,9 +45,8 @@ from feedsvc.logs import log_event
 from feedsvc.model import Issue
 from feedsvc.paper import Paper
 from feedsvc.parse import explain, parse_issue
-from feedsvc.publication import Publication, publisher_for
+from feedsvc.publication import Publication
 from feedsvc.service import Service
-from feedsvc.slugs import Slugs
 from feedsvc.store import Store
 
 log = logging.getLogger("feedsvc")
@@ -103,19 +102,6 @@ def service_for(settings: Settings, clock: Clock = system_clock) -> Iterator[Ser
 
 # --- the backfill ------------------------------------------------------------------------------------------
 
-def page_writer(settings: Settings, days: Queue[backfill.Work], parent: int) -> None:
-    """A page writer process (spawned: it inherits nothing): its own store connection and publisher."""
-    store = Store(settings.database)
-    slugs = Slugs(settings.database)
-    publisher = publisher_for(settings, settings.site_url, slugs)
-    publisher.durable = False  # the final full publication syncs the file system once
-    try:
-        backfill.write_pages(store, publisher, days, parent)
-    finally:
-        slugs.close()
-        store.close()
-
-
 def ingest_files(settings: Settings, clock: Clock, paths: Iterable[Path]) -> tuple[int, list[tuple[str, str]]]:
     """Backfill `paths`, then publish the feeds once. Returns the files that changed the store, and (file, reason)
     for each that failed: rejected, or not there at all (an error of the command line, not a stored rejection)."""
@@ -130,7 +116,7 @@ def ingest_files(settings: Settings, clock: Clock, paths: Iterable[Path]) -> tup
 
     with service_for(settings, clock) as service:
         service.bus.subscribe(IssueRejected, lambda e: failed.append((e.file, e.reason)))
-        changed = backfill.backfill(service, present(paths), page_writer)
+        changed = backfill.backfill(service, present(paths))
         return changed, failed
 
 
@@ -181,7 +167,7 @@ class Daemon:
         app = make_app(settings.public, max_age=self.service.max_age, status=self.service.public_status,
                        health=self.service.health, moved=self.service.publication.slugs.moved,
                        answered=self.metrics.answered if self.metrics else lambda _status: None,
-                       gone=lambda path: path in self.service.gone,
+                       gone=lambda path: path in self.service.gone, on_request=self.service.write_on_request,
                        **websub.app_hooks(self.hub))
         self.server = ServerThread(app, settings.host, settings.port, request_timeout=settings.request_timeout_seconds,
                                    max_connections=settings.max_connections)

@@ -184,7 +184,8 @@ def test_months_at_the_ends_of_the_calendar() -> None:
 def test_a_feed_holding_its_whole_history_is_complete_until_it_outgrows_it(tmp_path: Path) -> None:
     """RFC 5005 §2: while the subscription document lists every public item, it says fh:complete and links no
     archive, and no archive files are written (most authors' feeds, a young paper's); one issue more than it
-    holds, and its whole archive appears, linked from it, giving back every item."""
+    holds, and its whole archive is linked from it (months not written yet are written on request), giving back
+    every item."""
     from datetime import datetime
 
     from archive_corpus import TZ, issue_text
@@ -195,7 +196,9 @@ def test_a_feed_holding_its_whole_history_is_complete_until_it_outgrows_it(tmp_p
     from feedsvc.wiring import open_service
 
     public = tmp_path / "data" / "public"
-    server = ServerThread(make_app(public, max_age=lambda _m: 60, status=dict), "127.0.0.1", 0)
+    services = []  # the service, once open: it writes the archive months asked for
+    server = ServerThread(make_app(public, max_age=lambda _m: 60, status=dict,
+                                   on_request=lambda path: services[0].write_on_request(path)), "127.0.0.1", 0)
     server.start()
     try:
         settings = Settings(inbox=tmp_path / "inbox", data=tmp_path / "data", feed_items=4,
@@ -203,6 +206,7 @@ def test_a_feed_holding_its_whole_history_is_complete_until_it_outgrows_it(tmp_p
         settings.inbox.mkdir()
         days = [date(2023, 1, 30), date(2023, 2, 1)]  # four items each, in two months
         service = open_service(settings, ManualClock(datetime(2023, 2, 2, 12, tzinfo=TZ)))
+        services.append(service)
         try:
             for n, day in enumerate(days):
                 path = settings.inbox / f"{day.isoformat()}.txt"

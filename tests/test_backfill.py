@@ -1,23 +1,25 @@
-"""`feedsvc ingest`'s bulk path: pages written by page-writer processes match what one process writes."""
+"""`feedsvc ingest`'s bulk path: feeds and index at once, every other page on its first request (ondemand.py),
+byte-identical to what a full build writes; nothing that is not public is ever written on request."""
 
 from __future__ import annotations
 
-import multiprocessing
 import shutil
-import time
+from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from conftest import ManualClock
+from conftest import ManualClock, fetch
 
 from bench.corpus import write
-from feedsvc.backfill import _send, backfill
+from feedsvc.backfill import backfill
 from feedsvc.config import Settings
-from feedsvc.wiring import open_service, page_writer
+from feedsvc.serve import ServerThread, make_app
+from feedsvc.service import Service
+from feedsvc.wiring import open_service
 
-pytestmark = pytest.mark.slow  # thousands of issues, several processes
+pytestmark = pytest.mark.slow  # a few hundred pages, each asked for over HTTP
 
 NOW = datetime(2024, 6, 1, 9, tzinfo=ZoneInfo("Asia/Shanghai"))
 
@@ -27,56 +29,81 @@ def public_files(settings: Settings) -> dict[str, bytes]:
             for p in settings.public.rglob("*") if p.is_file()}
 
 
-def test_backfill_writes_what_a_single_process_writes(tmp_path: Path, seed_path: Path) -> None:
+def built(tmp_path: Path, paths: list[Path], name: str) -> dict[str, bytes]:
+    """public/ as one process writes it: every file ingested, then a full build."""
+    settings = Settings(inbox=paths[0].parent, data=tmp_path / name, base_url="http://127.0.0.1:9/")
+    service = open_service(settings, ManualClock(NOW))
+    for path in paths:
+        service.ingest(path, publish=False, inbox=path.parent)
+    service.publish(everything=True)
+    service.close()
+    return public_files(settings)
+
+
+@pytest.fixture(name="served")
+def _served(tmp_path: Path) -> Iterator[tuple[Service, str]]:
+    """A backfilled service whose public/ is served with pages written on request; (service, its URL)."""
+    settings = Settings(inbox=tmp_path / "archive", data=tmp_path / "lazy", base_url="http://127.0.0.1:9/")
+    service = open_service(settings, ManualClock(NOW))
+    server = ServerThread(make_app(settings.public, max_age=lambda _m: 60, status=dict,
+                                   on_request=service.write_on_request), "127.0.0.1", 0)
+    server.start()
+    try:
+        yield service, f"http://127.0.0.1:{server.port}/"
+    finally:
+        server.stop()
+        service.close()
+
+
+@pytest.fixture(name="paths")
+def _paths(tmp_path: Path, seed_path: Path) -> list[Path]:
     archive = tmp_path / "archive"
     paths = write(archive, 40, date(2024, 1, 1))
     shutil.copy(seed_path, archive)
-    paths.append(archive / seed_path.name)
-
-    parallel = Settings(inbox=archive, data=tmp_path / "parallel")
-    service = open_service(parallel, ManualClock(NOW))
-    assert backfill(service, paths, page_writer) == len(paths)
-    service.close()
-
-    single = Settings(inbox=archive, data=tmp_path / "single")
-    service = open_service(single, ManualClock(NOW))
-    for path in paths:
-        service.ingest(path, publish=False)
-    service.publish(everything=True)
-    service.close()
-
-    expected = public_files(single)
-    assert len([name for name in expected if name.startswith("items/")]) > 200
-    assert public_files(parallel) == expected
+    return [*paths, archive / seed_path.name]
 
 
-def test_a_dead_writer_is_not_waited_for() -> None:
-    """A full queue in front of a writer that died must not block the ingest for ever."""
-    context = multiprocessing.get_context("spawn")
-    days = context.Queue(maxsize=1)
-    days.put(date(2024, 1, 1))
-    writer = context.Process(target=time.sleep, args=(0,))
-    writer.start()
-    writer.join()
-    started = time.monotonic()
-    assert not _send(days, writer, date(2024, 1, 3))
-    assert time.monotonic() - started < 5
+def test_pages_written_on_request_are_what_a_build_writes(tmp_path: Path, paths: list[Path],
+                                                          served: tuple[Service, str]) -> None:
+    service, url = served
+    assert backfill(service, paths) == len(paths)
+    lazy = service.settings
+    expected = built(tmp_path, paths, "built")
+    written = public_files(lazy)
+    assert not any(name.startswith(("items/", "issues/")) for name in written)  # the backfill left them
+    pages = [name for name in expected if name.endswith((".html", ".xml", ".atom", ".json")) and name not in written]
+    assert len([name for name in pages if name.startswith("items/")]) > 200
+    assert any("/archive/" in name or name.startswith("archive/") for name in pages)
+    for name in pages:
+        status, body = fetch(url + name)
+        assert (status, body) == (200, expected[name]), name
+    assert public_files(lazy) == expected  # each a static file now, with its .gz, as the build wrote it
 
 
-def test_a_writer_whose_ingest_died_stops_at_its_next_date(tmp_path: Path, seed_path: Path) -> None:
-    """Orphaned (its parent pid is no longer its parent), a page writer leaves its queue to the recovery
-    instead of writing on for minutes."""
-    shutil.copy(seed_path, tmp_path)
-    settings = Settings(inbox=tmp_path, data=tmp_path / "data")
-    service = open_service(settings, ManualClock(NOW))
-    service.ingest(tmp_path / seed_path.name, publish=False)
-    days = multiprocessing.get_context("spawn").Queue()
-    for _ in range(3):
-        days.put(date(2023, 9, 27))
-    days.put(None)
-    from feedsvc import backfill as module
+def test_nothing_that_is_not_public_is_written_on_request(paths: list[Path], served: tuple[Service, str]) -> None:
+    service, url = served
+    backfill(service, paths)
+    before = public_files(service.settings)
+    for name in ("items/2099-01-01-01.html", "issues/2099-01-01.html", "issues/2024-02-30.html",
+                 "archive/1999-01.xml", "archive/2024-13.xml", "sections/no-such-section/archive/2024-01.xml",
+                 "authors/no-such-author/archive/index.html", "items/2024-01-01-99.html"):
+        assert fetch(url + name)[0] == 404, name
+    assert public_files(service.settings) == before
 
-    module.write_pages(service.store, service.publication.publisher, days, parent=-1)
-    service.close()
-    assert not (settings.public / "items").exists()
-    assert days.get(timeout=5) == date(2023, 9, 27)  # nothing was taken from the queue
+
+def test_a_backfilled_correction_removes_the_stale_pages_it_changed(tmp_path: Path, paths: list[Path],
+                                                                    served: tuple[Service, str]) -> None:
+    service, url = served
+    backfill(service, paths)
+    first = paths[0]
+    item = f"items/{first.stem}-01.html"
+    issue = f"issues/{first.stem}.html"
+    assert fetch(url + item)[0] == fetch(url + issue)[0] == 200
+    corrected = tmp_path / "corrected" / first.name
+    corrected.parent.mkdir()
+    corrected.write_text(first.read_text(encoding="utf-8").replace("。", "！", 1), encoding="utf-8")
+    assert backfill(service, [corrected]) == 1
+    assert not (service.settings.public / item).exists() and not (service.settings.public / issue).exists()
+    expected = built(tmp_path, [*paths, corrected], "corrected-build")
+    for name in (item, issue):
+        assert fetch(url + name) == (200, expected[name])

@@ -71,10 +71,9 @@ def test_ingest_build_status_and_release(tmp_path: Path, seed_path: Path) -> Non
     assert info["missing"] == []
     rss = feedparser.parse((data / "public" / "rss.xml").read_bytes())
     assert len(rss.entries) == 5 and not rss.bozo
-    # The page writers wrote every page the feed links to, and the issue's page.
+    # The pages the feed links to are left to their first request (tests/test_backfill.py) or to `build`.
     site = "http://127.0.0.1:8080/"
-    assert all((data / "public" / e.link.removeprefix(site)).is_file() for e in rss.entries)
-    assert (data / "public" / "issues" / "2023-09-27.html").is_file()
+    assert not (data / "public" / "issues" / "2023-09-27.html").exists()
 
     feedsvc("release", "2023-10-04", "--data", str(data), env={"FEEDSVC_NOW": "2023-10-04T09:00:00+08:00"})
     rss = feedparser.parse((data / "public" / "rss.xml").read_bytes())
@@ -82,7 +81,10 @@ def test_ingest_build_status_and_release(tmp_path: Path, seed_path: Path) -> Non
 
     (data / "public" / "rss.xml").unlink()
     feedsvc("build", "--data", str(data), env={"FEEDSVC_NOW": "2023-10-04T09:00:00+08:00"})
-    assert len(feedparser.parse((data / "public" / "rss.xml").read_bytes()).entries) == 6
+    rss = feedparser.parse((data / "public" / "rss.xml").read_bytes())
+    assert len(rss.entries) == 6
+    assert all((data / "public" / e.link.removeprefix(site)).is_file() for e in rss.entries)
+    assert (data / "public" / "issues" / "2023-09-27.html").is_file()
     assert "next expected" in feedsvc("status", "--data", str(data)).stdout
 
 
