@@ -57,6 +57,7 @@ class Publication:
         self.slugs = Slugs(store.path)  # also what the server redirects the old hash URLs by
         self.publisher = publisher_for(settings, settings.site_url, self.slugs)
         self._stale: set[date] = set()  # dates whose files lag behind the store
+        self._unchecked: set[date] = set()  # stale dates `hand_over` has not looked at yet
         self._withdrawn: set[str] = set()  # item ids whose pages go once no feed links to them
         self._vacated_sections: set[str] = set()  # sections a correction took items out of
         self._vacated_authors: set[str] = set()  # authors a correction took items from
@@ -80,6 +81,7 @@ class Publication:
 
     def on_item_event(self, event: ItemPublished | ItemUpdated | ItemWithdrawn) -> None:
         self._stale.add(event.issue_date)
+        self._unchecked.add(event.issue_date)
         if isinstance(event, ItemWithdrawn):
             self._withdrawn.add(event.item_id)
         else:  # an item a later edition brings back keeps its id: its page stays
@@ -93,6 +95,7 @@ class Publication:
         for it as ignored: it is not an issue)."""
         image = self.media.take(path, inbox)
         self._stale.add(image.issue_date)
+        self._unchecked.add(image.issue_date)
         return image
 
     def _images(self, days: Iterable[date], now: datetime) -> dict[str, Image]:
@@ -149,7 +152,10 @@ class Publication:
         """Take the changed issues that are public now off the stale set (a backfill's): the next publication
         writes the feeds that list them and removes their stale pages, which their first requests write."""
         now = self.clock()
-        days = sorted(d for d in self._stale if self.paper.is_public(d, now))
+        # Only what changed since the last call: the dates a suspension notice made stale stay stale, and asking
+        # about each of them again for every file made a backfill quadratic.
+        days = sorted(d for d in self._unchecked & self._stale if self.paper.is_public(d, now))
+        self._unchecked.clear()
         self._stale.difference_update(days)
         self._handed.update(days)
         self.paper.mark_public(days, now)  # the next publication's feeds will hold them

@@ -73,10 +73,12 @@ class Slugs:
         self._db: sqlite3.Connection | None = None
         self._slugs: dict[Kind, dict[str, str]] = {kind: {} for kind in KINDS}
         self._old: dict[Kind, dict[str, str]] = {kind: {} for kind in KINDS}  # legacy hash → slug
+        self._names: dict[Kind, dict[str, str]] = {kind: {} for kind in KINDS}  # slug → name
         self._loaded_at = float("-inf")
         if database is not None:
             try:
                 self._db = sqlite3.connect(database, isolation_level=None, check_same_thread=False, timeout=10.0)
+                self._db.execute("PRAGMA synchronous = NORMAL")  # as the store's: WAL, no sync per new name
             except sqlite3.Error as exc:
                 raise StoreError(f"{database}: {exc}") from exc
             self._load()
@@ -100,18 +102,19 @@ class Slugs:
         if found is not None:
             return found
         with self._lock:
-            self._load()  # another process may have chosen it meanwhile
+            # No reread of the table (it made a backfill of 4,000 new names quadratic): `_choose` learns from the
+            # table itself whether another process chose this name's slug, or took the one it tries.
             if key not in self._slugs[kind]:
                 self._choose(kind, key)
             return self._slugs[kind][key]
 
     def name_of(self, kind: Kind, slug: str) -> str | None:
         """The name whose slug is `slug` (a folder asked for), or None when no name has it."""
-        found = next((name for name, known in self._slugs[kind].items() if known == slug), None)
+        found = self._names[kind].get(slug)
         if found is None and time.monotonic() - self._loaded_at > _RELOAD_SECONDS:
             with self._lock:
                 self._load()  # another process may have chosen it since
-            found = next((name for name, known in self._slugs[kind].items() if known == slug), None)
+            found = self._names[kind].get(slug)
         return found
 
     def old_url(self, kind: Kind, hashed: str) -> str | None:
@@ -136,6 +139,7 @@ class Slugs:
 
     def _remember(self, kind: Kind, name: str, slug: str) -> None:
         self._slugs[kind][name] = slug
+        self._names[kind][slug] = name
         old = legacy(name)
         if old != slug:
             self._old[kind][old] = slug
@@ -156,9 +160,8 @@ class Slugs:
         """The first free candidate of the name's reading; INSERT OR IGNORE, then read back what the table
         holds (another process may have given the name its slug first)."""
         nth = candidates(reading(name))
-        taken = set(self._slugs[kind].values())
         n = 1
-        while nth(n) in taken:
+        while nth(n) in self._names[kind]:
             n += 1
         if self._db is None:
             self._remember(kind, name, nth(n))
