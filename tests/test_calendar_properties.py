@@ -120,3 +120,17 @@ def test_a_later_notice_never_holds_its_own_issue_nor_rewrites_the_past(cal, lat
     assert after.hold_reason(issue) is None or cal.hold_reason(issue) is not None
     past = [issue - timedelta(days=n) for n in range(1, 60)]
     assert [after.hold_reason(d) is None for d in past] == [cal.hold_reason(d) is None for d in past]
+
+
+@given(printed=st.lists(notices(), max_size=6), configured=st.lists(notices(), max_size=2),
+       weekdays=st.sets(st.integers(0, 6), min_size=1))
+def test_a_fold_gone_on_from_the_last_one_is_the_fold_from_scratch(printed, configured, weekdays):
+    """A backfill reloads the calendar once per notice, in date order: each fold goes on from the last one
+    (schedule._last). Whatever order the notices come in, the result is the fold of them all from nothing."""
+    from feedsvc import schedule
+
+    operator = [replace(n, issue_date=None, notice_date=None) for n in configured]  # applied after every notice
+    for n in range(len(printed) + 1):
+        gone_on = schedule.fold([*printed[:n], *operator], weekdays)
+    schedule._last = ((), frozenset(), schedule._Fold())
+    assert gone_on == schedule.fold([*printed, *operator], weekdays)
