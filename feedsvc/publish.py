@@ -14,7 +14,6 @@ import gzip
 import os
 import zlib
 from collections.abc import Collection, Mapping, Sequence
-from concurrent import futures
 from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
@@ -35,7 +34,6 @@ FEED_ID = "urn:feedsvc:feed"
 # Level 6 is zlib's default trade-off: within a few per cent of level 9 on feed XML at a fraction of the time,
 # and this runs on every drop.
 GZIP_LEVEL = 6
-_WRITERS = futures.ThreadPoolExecutor(max_workers=3, thread_name_prefix="feedsvc-feed-writer")
 
 
 @dataclass(frozen=True)
@@ -138,20 +136,13 @@ class Publisher:
         enclosures = {i: self._enclosure(image) for i, image in (images or {}).items()}
         rss, atom = feeds.render_xml(meta, entries, enclosures)
         target = self._public / folder
-        # Each format is compressed and written (fsync included) on a thread of its own: zlib and the file
-        # system release the GIL, so the three overlap each other and the JSON render.
-        pending = [_WRITERS.submit(write_feed_file, target / name, data, durable=self.durable)
-                   for name, data in zip(names[:2], (rss, atom), strict=True)]
+        written: list[Path] = []
         try:
-            json_data = jsonfeed.render_json(meta, entries, enclosures)
-            pending.append(_WRITERS.submit(write_feed_file, target / names[2], json_data, durable=self.durable))
+            for name, data in zip(names, (rss, atom, jsonfeed.render_json(meta, entries, enclosures)), strict=True):
+                written += write_feed_file(target / name, data, durable=self.durable)
         finally:
-            futures.wait(pending)  # none still writing when this returns, also when one failed
-            written = [path for done in pending if not done.exception() for path in done.result()]
             if written and self.durable:  # one directory sync for the six files, also when a later write failed
                 fsync_dir(target)
-        for done in pending:
-            done.result()  # the first failure, raised
         return written
 
     @property
