@@ -86,6 +86,9 @@ class Accounts:
         self.releases = releases
         self._emit = emit
         self.waiting: dict[str, Waiting] = {}
+        # Issues a backfill parsed ahead on another core (backfill.py), by (file name, sha256 of its bytes): a
+        # file changed since is parsed again here.
+        self.parsed: dict[tuple[str, str], Issue] = {}
         self.fault: str | None = None  # the store could not be written: /healthz and status say so
 
     # --- one file -------------------------------------------------------------------------------------------
@@ -116,7 +119,8 @@ class Accounts:
     def _evaluate(self, intake: Intake, *, live: bool) -> bool:
         now = self.clock()
         try:
-            issue = parse_issue(intake.data, intake.name, weekdays=self.settings.weekdays)
+            issue = self.parsed.pop((intake.name, intake.sha256), None) or parse_issue(
+                intake.data, intake.name, weekdays=self.settings.weekdays)
         except ParseError as exc:
             self._reject(intake.name, exc.reason, intake)
             return False

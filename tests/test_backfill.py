@@ -13,6 +13,7 @@ import pytest
 from conftest import ManualClock, fetch
 
 from bench.corpus import write
+from feedsvc import backfill as backfill_module
 from feedsvc.backfill import backfill
 from feedsvc.config import Settings
 from feedsvc.serve import ServerThread, make_app
@@ -63,9 +64,14 @@ def _paths(tmp_path: Path, seed_path: Path) -> list[Path]:
     return [*paths, archive / seed_path.name]
 
 
+@pytest.mark.parametrize("ahead", [False, True], ids=["parsed-here", "parsed-ahead"])
 def test_pages_written_on_request_are_what_a_build_writes(tmp_path: Path, paths: list[Path],
-                                                          served: tuple[Service, str]) -> None:
+                                                          served: tuple[Service, str], ahead: bool,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """Whether the files are parsed in this process or ahead in the parser process (a large backfill), the
+    store and every page come out the same."""
     service, url = served
+    monkeypatch.setattr(backfill_module, "PARSE_AHEAD_FROM", 1 if ahead else 10**9)
     assert backfill(service, paths) == len(paths)
     lazy = service.settings
     expected = built(tmp_path, paths, "built")
