@@ -63,13 +63,13 @@ class Archive:
     def forget(self, days: Iterable[date]) -> list[Path]:
         """Remove what `days` made stale (their months, the nearest written months either side, whose links
         may move, and the list of months) instead of writing it: first requests write them (a backfill)."""
-        if self._complete():
-            return self._remove_all()
         folder = self._folder_path()
         try:
             names = {entry.name for entry in os.scandir(folder)}
         except FileNotFoundError:
-            return []
+            return []  # nothing written: nothing stale (the usual case, asked of thousands of authors)
+        if self._complete():
+            return self._remove_all()
         written = sorted({name[:7] for name in names if _MONTH_FILE.fullmatch(name)})
         stale = {month_name(month) for month in {month_of(day) for day in days}}
         for month in sorted(stale):

@@ -1,7 +1,8 @@
 """Pages written on their first request: what a backfill leaves unwritten, and what a drop writes after its feeds.
 
-A backfill of thousands of issues would spend most of its time writing pages and archive months that few readers
-ever open (8 files an issue, 2,500 month documents for 1,000 issues), so it writes the feeds and the index only.
+A backfill of thousands of issues would spend most of its time writing pages, archive months and feeds that few
+readers ever open (8 files an issue, 2,500 month documents for 1,000 issues, a feed per one-time contributor), so
+it writes the main and section feeds and the index only, and the feeds of authors that had them already.
 A live drop writes its feeds first and its pages just after. Either way a page a feed links may not be in
 public/ yet when a reader asks for it; the server then asks here, and this writes it from the store with the
 publisher's own functions, so the file is byte-identical to what `feedsvc build` writes, and stays a static file
@@ -25,6 +26,8 @@ if TYPE_CHECKING:
 _ITEM = re.compile(r"items/([A-Za-z0-9][A-Za-z0-9._-]*)\.html")
 _ISSUE = re.compile(r"issues/(\d{4}-\d{2}-\d{2})\.html")
 # The main feed's archive, or a section's or an author's: a month's documents and page, or the list of months.
+# A section's or an author's feeds and front page.
+_SCOPE = re.compile(r"(sections|authors)/([^/]+)/(?:rss\.xml|atom\.xml|feed\.json|index\.html)")
 _ARCHIVE = re.compile(r"(?:(sections|authors)/([^/]+)/)?archive/"
                       r"(?:(\d{4})-(\d{2})\.(?:xml|atom|json|html)|index\.html)")
 
@@ -48,13 +51,19 @@ def write(publication: Publication, relative: str) -> bool:
         order = IssueOrder(paper.public_days(now))
         publisher.publish_issue(day, store.issue_entries(day), publication.images_of([day]), order.neighbours(day))
         return True
+    if found := _SCOPE.fullmatch(relative):
+        scope = _scope(publication, found[1], found[2])
+        if scope is None or not store.entries(now, limit=1, withheld=paper.withheld(), section=scope[0],
+                                              author=scope[1]):
+            return False
+        publication.publish_scope(*scope)
+        return True
     if found := _ARCHIVE.fullmatch(relative):
         section = author = None
         if found[1] is not None:
-            name = publisher.slugs.name_of("section" if found[1] == "sections" else "author", found[2])
-            if name is None:
+            if (scope := _scope(publication, found[1], found[2])) is None:
                 return False
-            section, author = (name, None) if found[1] == "sections" else (None, name)
+            section, author = scope
         archive = Archive(store, publisher, now, paper.withheld(), publication.images_of, section, author,
                           feed_items=publication.settings.feed_items)
         if found[3] is None:
@@ -62,6 +71,14 @@ def write(publication: Publication, relative: str) -> bool:
         month = _date(f"{found[3]}-{found[4]}-01")
         return month is not None and archive.write_month(month)
     return False
+
+
+def _scope(publication: Publication, folder: str, slug: str) -> tuple[str | None, str | None] | None:
+    """(section, author) of a folder under sections/ or authors/, or None when no name has that slug."""
+    name = publication.publisher.slugs.name_of("section" if folder == "sections" else "author", slug)
+    if name is None:
+        return None
+    return (name, None) if folder == "sections" else (None, name)
 
 
 def _date(text: str) -> date | None:

@@ -237,6 +237,9 @@ class Publisher:
         path = self._public / urls.item_path(item_id)
         return [p for p in (path.with_name(path.name + ".gz"), path) if remove(p)]
 
+    def has_feeds(self, section: str | None = None, author: str | None = None) -> bool:
+        return (self._public / self.feed_meta(section, author)[1] / "rss.xml").exists()
+
     def has_issue_page(self, issue_date: date) -> bool:
         return (self._public / urls.issue_path(issue_date)).exists()
 

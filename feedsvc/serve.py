@@ -96,6 +96,14 @@ def make_app(public: Path, *, max_age: MaxAge, status: Status, links: Links | No
             headers[hdrs.LINK] = link
         return headers
 
+    async def present(path: str) -> bool:
+        """Whether the file at `path` exists, once `on_request` has written it if it should be there."""
+        if not os.path.exists(path) and on_request is not None:
+            # The store is read and the file written off the event loop, under the service's lock.
+            relative = path[len(root) + 1:].replace(os.sep, "/")
+            await asyncio.get_running_loop().run_in_executor(None, on_request, relative)
+        return os.path.exists(path)
+
     async def serve_file(request: web.Request) -> web.StreamResponse:
         # One resolution (5 lstat calls in realpath) per distinct target and second: the second in the key
         # bounds how long a symlink changed inside public/ by someone else goes unnoticed.
@@ -114,15 +122,13 @@ def make_app(public: Path, *, max_age: MaxAge, status: Status, links: Links | No
         if found is None:
             path, _, query = request.raw_path.partition("?")
             folder = resolve_cached(root, path + "/", int(time.monotonic())) if not path.endswith("/") else None
-            if folder is not None and os.path.isfile(folder[0]):  # /sections/jing-ji → its page, as web servers do
+            if folder is not None and await present(folder[0]):  # /sections/jing-ji → its page, as web servers do
                 raise web.HTTPMovedPermanently(path + "/" + ("?" + query if query else ""))
             return web.Response(status=404, body=not_found_page(), headers={hdrs.CONTENT_TYPE: NOT_FOUND_TYPE})
         path, ctype = found
         if gone(relative := path[len(root) + 1:].replace(os.sep, "/")):  # withdrawn on purpose (feedsvc.gone)
             return withdrawn.response()
-        if on_request is not None and not os.path.exists(path):
-            # The store is read and the file written off the event loop, under the service's lock.
-            await asyncio.get_running_loop().run_in_executor(None, on_request, relative)
+        await present(path)
         return ServedFile(path, headers=file_headers(ctype, relative), not_found=not_found_page)
 
     async def serve_status(request: web.Request) -> web.Response:
