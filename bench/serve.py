@@ -24,7 +24,7 @@ from bench.common import Context, Row, Service, find_tool
 
 NAME = "serve"
 CONNECTIONS, THREADS = 32, 2
-TARGET_304, TARGET_FULL = 3000.0, 1000.0
+TARGET_304, TARGET_GZIP = 15_000.0, 10_000.0  # issue 17: req/s on the 2-core machine
 _UNITS = {"us": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0}
 
 
@@ -159,7 +159,7 @@ def run(ctx: Context) -> None:
     with nginx(ctx, ctx.archives[archived] / "public") as port:
         theirs = measure(ctx, binary, port, seconds)[1] if isinstance(port, int) else None
     names = ("304 (If-None-Match)", f"full rss.xml ({size / 1000:.0f} KB)", "full rss.xml, gzip (pre-compressed)")
-    targets = ((TARGET_304, True), (TARGET_FULL, True), (0.0, False))
+    targets = ((TARGET_304, True), (0.0, False), (TARGET_GZIP, True))
     for name, result, (target, gated), nginx_result in zip(names, ours, targets, theirs or [None] * 3, strict=True):
         ratio = f"; nginx {_figure(nginx_result)}, feedsvc/nginx {result[0] / nginx_result[0]:.2f}" \
             if nginx_result else ""

@@ -54,9 +54,11 @@ class Archive:
             return self._remove_all()
         written: list[Path] = []
         self._months_moved = False
-        for month in sorted({month_of(day) for day in days}):
-            written += self._month(month, neighbours=True)
-        if self._months_moved:  # only then does the list of months change
+        changed = set(days)
+        for month in sorted({month_of(day) for day in changed}):
+            written += self._month(month, neighbours=True, changed=changed)
+        # Only then does the list of months change; not written yet, it is left to its first request.
+        if self._months_moved and self._listings.months_page_path().exists():
             written += self._listings.months_page(self._months())
         return written
 
@@ -154,7 +156,7 @@ class Archive:
     def _paths(self, month: date) -> list[Path]:
         return [self._folder_path() / (month_name(month) + suffix) for suffix in history.SUFFIXES]
 
-    def _month(self, month: date, *, neighbours: bool) -> list[Path]:
+    def _month(self, month: date, *, neighbours: bool, changed: Collection[date] = ()) -> list[Path]:
         entries = self._entries(month, month_end(month), ALL)
         paths = self._paths(month)
         existed = paths[0].exists()
@@ -177,11 +179,11 @@ class Archive:
             written += self._listings.remove_month_page(month)
             if written and self._publisher.durable:
                 fsync_dir(paths[0].parent)
-        if bool(entries) != existed:
+        # The month appeared (all it holds comes from the `changed` issues) or emptied: its neighbours' links and
+        # the list of months move. (Whether its files exist tells nothing: months are written on request.) The
+        # neighbours written already are rewritten, the others are left to their first request.
+        if neighbours and all(entry.issue_date in changed for entry in entries):
             self._months_moved = True
-        # The month appeared or emptied (or was never written: a backfill's), so its neighbours' links may move:
-        # those written already are rewritten, the others are left to their first request.
-        if neighbours and bool(entries) != existed:
             for other in (before, after):
                 if other is not None and self._paths(other)[0].exists():
                     written += self._month(other, neighbours=False)

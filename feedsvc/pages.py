@@ -119,6 +119,7 @@ class Pages:
         self._not_found = env.get_template(NOT_FOUND_PAGE)
         self._url = url
         self._tz = timezone
+        self._authors_memo: tuple[tuple[tuple[str, str], ...], list[SectionFeeds]] = ((), [])
         self._title = clean(title) or UNTITLED
         self._site_feeds = feed_links(url, self._title)
         self._common = {
@@ -191,7 +192,8 @@ class Pages:
             ],
             latest=self.by_issue(sorted(latest, key=lambda e: e.item.ordinal))[:1],
             sections=[scope(name, urls.section_path(slug)) for name, slug in sections],
-            authors=[scope(name, urls.author_path(slug)) for name, slug in authors],
+            authors=self._authors_memo[1] if self._authors_memo[0] == tuple(authors) else self._remember_authors(
+                tuple(authors), [scope(name, urls.author_path(slug)) for name, slug in authors]),
             archive=self._url + "archive/" if archived else None,
             months=[Link(month_name(m), self.month_href("", m)) for m in months] if archived else [],
             opml=self._url + OPML_NAME,
@@ -200,6 +202,11 @@ class Pages:
             on_break_until=on_break_until,
             break_reason=clean(break_reason or "") or None,
         )
+
+    def _remember_authors(self, key: tuple[tuple[str, str], ...], scopes: list[SectionFeeds]) -> list[SectionFeeds]:
+        """The index's list of authors, kept until an author comes or goes (thousands, after a long archive)."""
+        self._authors_memo = (key, scopes)
+        return scopes
 
     def issue(self, issue_date: date, entries: Sequence[Entry], images: Mapping[str, str] | None = None,
               neighbours: tuple[date | None, date | None] = (None, None)) -> bytes:

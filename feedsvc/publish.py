@@ -101,6 +101,7 @@ class Publisher:
             raise ValueError(f"site URL {site.url!r} must end in '/'")
         self._public = public
         self.durable = True  # False: skip fsyncs; the caller syncs the whole file system once (full rebuilds)
+        self._opml_memo: tuple[object, bytes] = (None, b"")
         self._site = site
         self.slugs = slugs if slugs is not None else Slugs()  # in memory only, without a store
         icons = site.identity.page_icons if site.identity else ()
@@ -213,7 +214,11 @@ class Publisher:
         favicon.ico, the icon and logo)."""
         sections = [(name, self.section_slug(name)) for name in view.sections]
         authors = [(name, self.author_slug(name)) for name in view.authors]
-        written = write_feed_file(self._public / OPML_NAME, self._opml(sections, authors), durable=self.durable)
+        # Rendered again only when a section or author came or went: at 10,000 issues it lists ~4,600 authors.
+        key = (tuple(sections), tuple(authors))
+        if self._opml_memo[0] != key:
+            self._opml_memo = (key, self._opml(sections, authors))
+        written = write_feed_file(self._public / OPML_NAME, self._opml_memo[1], durable=self.durable)
         written += self._write(NOT_FOUND_PAGE, self.pages.not_found())
         for name, data in self._site.identity.files if self._site.identity else ():
             written += self._write(name, data, gzip_sibling=False)  # images: compressed already, or tiny

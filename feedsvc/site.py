@@ -119,6 +119,9 @@ class Listings:
         path = self._publisher.public / f"{self._folder}{ARCHIVE_PAGE}{month_name(month)}.html"
         return [p for p in (path.with_name(path.name + ".gz"), path) if remove(p)]  # .gz first, as it is served
 
+    def months_page_path(self) -> Path:
+        return self._publisher.public / f"{self._folder}{ARCHIVE_PAGE}index.html"
+
     def months_page(self, months: Iterable[date]) -> list[Path]:
         """Every month with something public, newest first, by year."""
         years: dict[int, list[Link]] = {}
