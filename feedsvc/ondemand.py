@@ -23,6 +23,16 @@ from feedsvc.site import IssueOrder
 if TYPE_CHECKING:
     from feedsvc.publication import Publication
 
+# How long a request waits for the desk (a publication in progress holds it) before it is told to come back:
+# a full rebuild of a long archive holds it for minutes, and waiting requests would tie up the server.
+WAIT_SECONDS = 5.0
+RETRY_AFTER = 5  # seconds, in the 503 of a request that could not wait
+
+
+class Busy(Exception):
+    """The page could not be written now: the desk is busy (answered 503 with Retry-After)."""
+
+
 _ITEM = re.compile(r"items/([A-Za-z0-9][A-Za-z0-9._-]*)\.html")
 _ISSUE = re.compile(r"issues/(\d{4}-\d{2}-\d{2})\.html")
 # The main feed's archive, or a section's or an author's: a month's documents and page, or the list of months.

@@ -17,6 +17,7 @@ import os
 import threading
 import time
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,7 @@ from aiohttp.http_exceptions import HttpProcessingError
 from multidict import istr
 
 from feedsvc import gone as withdrawn
+from feedsvc import ondemand
 from feedsvc.connections import AcceptErrorReporter, GuardedSite, connection_cap
 from feedsvc.fileresponse import NOT_FOUND_TYPE, ServedFile, announce_last_modified, http_date, read_not_found_page
 from feedsvc.freshness import cache_control
@@ -86,6 +88,8 @@ def make_app(public: Path, *, max_age: MaxAge, status: Status, links: Links | No
     `on_request` writes a page not in `public` yet, if it should be there (ondemand.py), before it is served.
     """
     root = os.path.realpath(public)
+    # Its own threads: requests waiting for the desk (ondemand.WAIT_SECONDS) must not hold up /status.json's.
+    writers = ThreadPoolExecutor(max_workers=2, thread_name_prefix="feedsvc-on-request")
     hot = fast if isinstance(fast, HotFiles) else HotFiles() if fast else None
     not_found_page = functools.partial(read_not_found_page, root)
 
@@ -101,10 +105,17 @@ def make_app(public: Path, *, max_age: MaxAge, status: Status, links: Links | No
         if not os.path.exists(path) and on_request is not None:
             # The store is read and the file written off the event loop, under the service's lock.
             relative = path[len(root) + 1:].replace(os.sep, "/")
-            await asyncio.get_running_loop().run_in_executor(None, on_request, relative)
+            await asyncio.get_running_loop().run_in_executor(writers, on_request, relative)
         return os.path.exists(path)
 
     async def serve_file(request: web.Request) -> web.StreamResponse:
+        try:
+            return await find_and_serve(request)
+        except ondemand.Busy:
+            return web.Response(status=503, text="busy publishing; try again shortly\n",
+                                headers={hdrs.RETRY_AFTER: str(ondemand.RETRY_AFTER), hdrs.CACHE_CONTROL: "no-store"})
+
+    async def find_and_serve(request: web.Request) -> web.StreamResponse:
         # One resolution (5 lstat calls in realpath) per distinct target and second: the second in the key
         # bounds how long a symlink changed inside public/ by someone else goes unnoticed.
         found = resolve_cached(root, request.raw_path, int(time.monotonic()))

@@ -195,13 +195,17 @@ class Service:
 
     def write_on_request(self, relative: str) -> bool:
         """A page or archive document asked for that is not in public/: written now if it names something public
-        (ondemand.py). A failed write (disk full) is logged and answered as missing."""
-        with self._lock:
-            try:
-                return ondemand.write(self.publication, relative)
-            except OSError as exc:
-                log.error("%s not written on request: %s", relative, exc)
-                return False
+        (ondemand.py). A failed write (disk full) is logged and answered as missing; ondemand.Busy when a
+        publication holds the desk for longer than a request waits."""
+        if not self._lock.acquire(timeout=ondemand.WAIT_SECONDS):
+            raise ondemand.Busy(relative)
+        try:
+            return ondemand.write(self.publication, relative)
+        except OSError as exc:
+            log.error("%s not written on request: %s", relative, exc)
+            return False
+        finally:
+            self._lock.release()
 
     def set_site_url(self, url: str) -> None:
         with self._lock:

@@ -4,6 +4,9 @@ byte-identical to what a full build writes; nothing that is not public is ever w
 from __future__ import annotations
 
 import shutil
+import threading
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
@@ -14,6 +17,7 @@ from conftest import ManualClock, fetch
 
 from bench.corpus import write
 from feedsvc import backfill as backfill_module
+from feedsvc import ondemand
 from feedsvc.backfill import backfill
 from feedsvc.config import Settings
 from feedsvc.serve import ServerThread, make_app
@@ -115,3 +119,32 @@ def test_a_backfilled_correction_removes_the_stale_pages_it_changed(tmp_path: Pa
     expected = built(tmp_path, [*paths, corrected], "corrected-build")
     for name in (item, issue):
         assert fetch(url + name) == (200, expected[name])
+
+
+def test_a_request_that_cannot_wait_for_a_publication_is_told_to_come_back(
+        paths: list[Path], served: tuple[Service, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """A publication holding the desk (a full rebuild of a long archive takes minutes) answers a page to be
+    written with 503 and Retry-After, not a request hanging on; the page comes once the desk is free."""
+    service, url = served
+    backfill(service, paths[:3])
+    monkeypatch.setattr(ondemand, "WAIT_SECONDS", 0.2)
+    held, done = threading.Event(), threading.Event()
+
+    def publication() -> None:
+        with service._lock:
+            held.set()
+            done.wait(30)
+
+    holder = threading.Thread(target=publication)
+    holder.start()
+    held.wait(10)
+    page = url + f"items/{paths[0].stem}-01.html"
+    try:
+        with pytest.raises(urllib.error.HTTPError) as busy:
+            urllib.request.urlopen(page, timeout=10)
+        busy.value.close()
+        assert busy.value.code == 503 and busy.value.headers["Retry-After"] == str(ondemand.RETRY_AFTER)
+    finally:
+        done.set()
+        holder.join()
+    assert fetch(page)[0] == 200
