@@ -105,7 +105,11 @@ def make_app(public: Path, *, max_age: MaxAge, status: Status, links: Links | No
         if not os.path.exists(path) and on_request is not None:
             # The store is read and the file written off the event loop, under the service's lock.
             relative = path[len(root) + 1:].replace(os.sep, "/")
-            await asyncio.get_running_loop().run_in_executor(writers, on_request, relative)
+            job = asyncio.get_running_loop().run_in_executor(writers, on_request, relative)
+            try:  # bounded also while other requests queue for the two threads
+                await asyncio.wait_for(job, ondemand.WAIT_SECONDS + 1)
+            except TimeoutError:
+                raise ondemand.Busy(relative) from None
         return os.path.exists(path)
 
     async def serve_file(request: web.Request) -> web.StreamResponse:
