@@ -1,7 +1,7 @@
 """`python -m bench` (`make bench`): every measurement (parse, backfill, drop, serve, push, hugo), then one table,
 also written to bench/results.md. Tools the measurements call (wrk, hugo, py-spy) come from `make bench-deps`.
 
-    python -m bench                 # full run: archives of 0, 1,000 and 10,000 issues (~10 minutes)
+    python -m bench                 # full run: archives of 0, 1,000 and 10,000 issues (~5 minutes)
     python -m bench --quick         # archives up to 1,000, shorter load runs (~2 minutes)
     python -m bench --only drop,serve
     python -m bench --only drop --archives 0,1000,3000   # drop-to-feed at these archive sizes
