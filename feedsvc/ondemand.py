@@ -42,6 +42,12 @@ _ARCHIVE = re.compile(r"(?:(sections|authors)/([^/]+)/)?archive/"
                       r"(?:(\d{4})-(\d{2})\.(?:xml|atom|json|html)|index\.html)")
 
 
+def could_write(relative: str) -> bool:
+    """Whether `relative` names something of the kinds written on request (asked before waiting for the desk:
+    /robots.txt and scanners' guesses are 404 at once, even while a publication runs)."""
+    return any(pattern.fullmatch(relative) for pattern in (_ITEM, _ISSUE, _SCOPE, _ARCHIVE))
+
+
 def write(publication: Publication, relative: str) -> bool:
     """Write the page or archive document at `relative` (a path under public/) if it names something public;
     whether it did. The caller holds the service's lock."""

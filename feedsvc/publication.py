@@ -267,9 +267,9 @@ class Publication:
             self._mark = through
 
     def all_authors(self, *, fresh: bool = False) -> set[str]:
-        """Every author with a live item; read once, then kept up to date by the publications."""
+        """Every author with a public item; read once, then kept up to date by the publications."""
         if self._authors is None or fresh:
-            self._authors = set(self.store.authors())
+            self._authors = set(self.store.public_authors(self.clock(), self.paper.withheld()))
         return self._authors
 
     def _publish_feeds(self, now: datetime, scopes: list[tuple[str | None, str | None]]) -> None:

@@ -197,6 +197,8 @@ class Service:
         """A page or archive document asked for that is not in public/: written now if it names something public
         (ondemand.py). A failed write (disk full) is logged and answered as missing; ondemand.Busy when a
         publication holds the desk for longer than a request waits."""
+        if not ondemand.could_write(relative):
+            return False
         if not self._lock.acquire(timeout=ondemand.WAIT_SECONDS):
             raise ondemand.Busy(relative)
         try:

@@ -34,6 +34,12 @@ from feedsvc.rows import (
 )
 from feedsvc.schema import migrate
 
+# An issue's items are public once it reached the feeds, or once released unless withheld (held on a suspension
+# and not force-released): the rule of `entries` and of whatever else may show them. Parameters: the release
+# timestamp bound, then the JSON list of withheld dates.
+_PUBLIC = ("(i.public_at IS NOT NULL OR (i.release_ts <= ?"
+           " AND (i.forced = 1 OR {day} NOT IN (SELECT value FROM json_each(?)))))")
+
 
 class Store:
     """Read and write the store at `path`; creates the folder, the file and the schema when missing."""
@@ -184,9 +190,7 @@ class Store:
         rows = self._read(
             f"SELECT t.issue_date, {prefixed('t', ITEM_COLUMNS)} FROM {source}"
             " JOIN issues i ON i.issue_date = t.issue_date"
-            " WHERE t.withdrawn = 0" + where +
-            " AND (i.public_at IS NOT NULL OR (i.release_ts <= ?"
-            " AND (i.forced = 1 OR t.issue_date NOT IN (SELECT value FROM json_each(?)))))"
+            " WHERE t.withdrawn = 0" + where + " AND " + _PUBLIC.format(day="t.issue_date") +
             f" ORDER BY {key}.issue_date {'ASC' if oldest_first else 'DESC'}, {key}.ordinal LIMIT ?",
             (*params, now.timestamp(), held, limit))
         return [entry_of(row) for row in rows]
@@ -255,6 +259,16 @@ class Store:
     def authors(self) -> list[str]:
         """Distinct authors of live items, sorted."""
         rows = self._read("SELECT DISTINCT author FROM item_authors ORDER BY author")
+        return [row[0] for row in rows]
+
+    def public_authors(self, now: datetime, withheld: Collection[date] = ()) -> list[str]:
+        """Distinct authors of live items that are public at `now` (as `entries` has them), sorted: the names
+        the site may show, whose feeds have something in them."""
+        require_aware(now)
+        held = json.dumps(sorted(d.isoformat() for d in withheld))
+        rows = self._read("SELECT DISTINCT a.author FROM item_authors a JOIN issues i ON i.issue_date = a.issue_date"
+                          " WHERE " + _PUBLIC.format(day="a.issue_date") + " ORDER BY a.author",
+                          (now.timestamp(), held))
         return [row[0] for row in rows]
 
     def authors_of(self, issue_date: date) -> set[str]:
