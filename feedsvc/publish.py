@@ -251,11 +251,11 @@ class Publisher:
     def forget_issues(self, days: Collection[date]) -> list[Path]:
         """Remove the item pages and issue pages of `days` (stale: their issues changed), for their first requests
         to write them again (ondemand.py); one listing of items/, not a stat per item."""
-        prefixes = tuple(f"{day.isoformat()}-" for day in days)  # an item id starts with its date (model.item_id)
+        dates = {day.isoformat() for day in days}  # an item id starts with its date and a dash (model.item_id)
         removed = []
         with contextlib.suppress(FileNotFoundError):
             for entry in os.scandir(self._public / "items"):
-                if prefixes and entry.name.startswith(prefixes) and remove(Path(entry.path), sync=False):
+                if entry.name[:10] in dates and entry.name[10:11] == "-" and remove(Path(entry.path), sync=False):
                     removed.append(Path(entry.path))
         for day in days:
             path = self._public / urls.issue_path(day)
