@@ -156,6 +156,7 @@ class Daemon:
         self.hub = websub.hub_for(settings, clock)  # None when [websub] enabled = false
         if self.hub is not None:
             self.service.publication.published_hooks.append(self.hub.notify)
+            self.hub.topics.on_request = self.service.write_on_request
         # Metrics only when a port is set for them: their own loopback server, never the public one.
         self.metrics = Metrics() if settings.metrics_port else None
         self.metrics_server = MetricsServer(self.metrics, settings.metrics_host, settings.metrics_port) \

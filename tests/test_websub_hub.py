@@ -327,3 +327,27 @@ def test_a_name_that_rebinds_to_loopback_is_not_connected_to(subscribers) -> Non
     error = asyncio.run(deliver())
     assert "127.0.0.1 is not allowed" in error, error
     assert target.attempts == 0
+
+
+def test_a_feed_not_written_yet_is_written_for_its_first_subscriber(make_site, subscribers) -> None:
+    """After a backfill an author's feed is written on its first request (ondemand.py); a subscription to it is
+    such a request: the hub asks the daemon's writer before refusing the topic, and refuses it only if nothing
+    was written (a name nobody has)."""
+    site, subscriber = make_site(), subscribers()
+    asked: list[str] = []
+
+    def write(relative: str) -> bool:
+        asked.append(relative)
+        if relative != "authors/li-ming/rss.xml":
+            return False
+        (site.public / "authors" / "li-ming").mkdir(parents=True)
+        (site.public / relative).write_bytes(rss("one"))
+        return True
+
+    site.hub.topics.on_request = write
+    topic = site.url + "authors/li-ming/rss.xml"
+    assert subscriber.request(site.url + "websub", "subscribe", topic, secret="s3cret")[0] == 202
+    wait_for(lambda: topic in subscriber.secrets, what="verification of intent")
+    status, reason = subscriber.request(site.url + "websub", "subscribe", site.url + "authors/nobody/rss.xml")
+    assert status == 400 and "not a feed published here" in reason
+    assert asked == ["authors/li-ming/rss.xml", "authors/nobody/rss.xml"]

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from feedsvc.clock import Clock
+from feedsvc.ondemand import Busy
 from feedsvc.websub import report
 from feedsvc.websub.callbacks import CallbackRefused
 from feedsvc.websub.client import Client
@@ -118,6 +119,15 @@ class Hub:
 
     # --- subscription requests (§5.1, §5.3) -------------------------------------------------------------
 
+    async def _written_on_request(self, topic: str) -> bool:
+        """A feed of ours not written yet (an author's, after a backfill) is written for its first subscriber as
+        for its first reader; ondemand.Busy (answered 503) while a publication holds the desk."""
+        relative, write = self.topics.relative(topic), self.topics.on_request
+        if relative is None or write is None:
+            return False
+        await asyncio.get_running_loop().run_in_executor(None, write, relative)
+        return self.topics.published(topic)
+
     async def _request(self, form: Mapping[str, str], client: str) -> tuple[int, str]:
         if not self._limit.allow(client, asyncio.get_running_loop().time()):
             return 429, "too many subscription requests; try again in a minute"
@@ -125,8 +135,11 @@ class Hub:
             request = read_request(form, self.settings)
         except BadRequest as exc:
             return 400, str(exc)
-        if not self.topics.published(request.topic):
-            return 400, "hub.topic is not a feed published here"
+        try:
+            if not self.topics.published(request.topic) and not await self._written_on_request(request.topic):
+                return 400, "hub.topic is not a feed published here"
+        except Busy:
+            return 503, "busy publishing; try again shortly"
         try:
             await self._client.check(request.callback)
         except CallbackRefused as exc:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,6 +41,9 @@ class Topics:
     def __init__(self, public: Path, site_url: str) -> None:
         self.public = public
         self.site_url = site_url
+        # Writes a feed not written yet (an author's after a backfill: ondemand.py), as a reader's request would;
+        # whether it did. Set by the daemon.
+        self.on_request: Callable[[str], bool] | None = None
 
     def relative(self, topic: str) -> str | None:
         """The feed path of `topic` relative to the site, or None when it is not one of our feed URLs."""
