@@ -35,9 +35,9 @@ class Busy(Exception):
 
 _ITEM = re.compile(r"items/([A-Za-z0-9][A-Za-z0-9._-]*)\.html")
 _ISSUE = re.compile(r"issues/(\d{4}-\d{2}-\d{2})\.html")
-# The main feed's archive, or a section's or an author's: a month's documents and page, or the list of months.
 # A section's or an author's feeds and front page.
 _SCOPE = re.compile(r"(sections|authors)/([^/]+)/(?:rss\.xml|atom\.xml|feed\.json|index\.html)")
+# The main feed's archive, or a section's or an author's: a month's documents and page, or the list of months.
 _ARCHIVE = re.compile(r"(?:(sections|authors)/([^/]+)/)?archive/"
                       r"(?:(\d{4})-(\d{2})\.(?:xml|atom|json|html)|index\.html)")
 
