@@ -183,6 +183,9 @@ class Pages:
             href = self._url + folder
             return SectionFeeds(clean(name), feed_links(href, section_feed_title(self._title, name)), href)
 
+        # The list of authors is kept until an author comes or goes (thousands, after a long archive).
+        if self._authors_memo[0] != tuple(authors):
+            self._authors_memo = (tuple(authors), [scope(name, urls.author_path(slug)) for name, slug in authors])
         months = sorted({month_of(day) for day, _count in issues}, reverse=True)
         return self._render(
             self._index,
@@ -192,8 +195,7 @@ class Pages:
             ],
             latest=self.by_issue(sorted(latest, key=lambda e: e.item.ordinal))[:1],
             sections=[scope(name, urls.section_path(slug)) for name, slug in sections],
-            authors=self._authors_memo[1] if self._authors_memo[0] == tuple(authors) else self._remember_authors(
-                tuple(authors), [scope(name, urls.author_path(slug)) for name, slug in authors]),
+            authors=self._authors_memo[1],
             archive=self._url + "archive/" if archived else None,
             months=[Link(month_name(m), self.month_href("", m)) for m in months] if archived else [],
             opml=self._url + OPML_NAME,
@@ -202,11 +204,6 @@ class Pages:
             on_break_until=on_break_until,
             break_reason=clean(break_reason or "") or None,
         )
-
-    def _remember_authors(self, key: tuple[tuple[str, str], ...], scopes: list[SectionFeeds]) -> list[SectionFeeds]:
-        """The index's list of authors, kept until an author comes or goes (thousands, after a long archive)."""
-        self._authors_memo = (key, scopes)
-        return scopes
 
     def issue(self, issue_date: date, entries: Sequence[Entry], images: Mapping[str, str] | None = None,
               neighbours: tuple[date | None, date | None] = (None, None)) -> bytes:

@@ -258,6 +258,7 @@ class Publication:
                 hook()
         self.paper.mark_public(reached, now)  # in the feeds now: from here on, nothing takes them out
         self._stale.difference_update(stale)
+        self._unchecked.difference_update(stale)  # a daemon never hands over: this keeps it from growing
         self._withdrawn.difference_update(withdrawn)
         self._vacated_sections.difference_update(vacated_sections)
         self._vacated_authors.difference_update(vacated_authors)
